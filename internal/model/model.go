@@ -1,0 +1,175 @@
+// Package model holds the domain types of batchlens: the facts the ledger
+// derives from Kubernetes objects and the store keeps. Every fact carries the
+// cluster it came from and a natural key, so writing it twice changes nothing.
+//
+// Times are UTC. A zero time.Time means "not known (yet)".
+package model
+
+import "time"
+
+// Pod phases, as Kubernetes spells them.
+const (
+	PhasePending   = "Pending"
+	PhaseRunning   = "Running"
+	PhaseSucceeded = "Succeeded"
+	PhaseFailed    = "Failed"
+	PhaseUnknown   = "Unknown"
+)
+
+// Run outcomes. A run whose outcome is empty has not finished.
+const (
+	OutcomeSucceeded = "Succeeded"
+	OutcomeFailed    = "Failed"
+)
+
+// Reasons batchlens gives special meaning to.
+const (
+	ReasonOOMKilled        = "OOMKilled"
+	ReasonCrashLoopBackOff = "CrashLoopBackOff"
+)
+
+// MaxMessage bounds every free-text field (messages, event notes) in bytes.
+// Longer text is cut at a rune boundary and marked with "…".
+const MaxMessage = 4096
+
+// CronJob is a schedule that creates runs. Key: (Cluster, Namespace, Name).
+type CronJob struct {
+	Cluster   string
+	Namespace string
+	Name      string
+	UID       string
+	Schedule  string
+	Suspend   bool
+	CreatedAt time.Time
+	DeletedAt time.Time
+}
+
+// Run is one execution: a Kubernetes Job, with or without a CronJob.
+// Key: (Cluster, UID).
+type Run struct {
+	Cluster     string
+	Namespace   string
+	UID         string
+	Name        string
+	CronJob     string // owning CronJob's name; "" for a Job created on its own
+	CreatedAt   time.Time
+	ScheduledAt time.Time // batch.kubernetes.io/cronjob-scheduled-timestamp
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	Outcome     string // "", OutcomeSucceeded or OutcomeFailed
+	Reason      string // reason of the Failed condition (BackoffLimitExceeded, DeadlineExceeded, …)
+	Message     string
+	Succeeded   int32 // status.succeeded, highest seen
+	Failed      int32 // status.failed, highest seen
+	DeletedAt   time.Time
+}
+
+// Pod is one pod of a run (or a pod of a Job we watch). Key: (Cluster, UID).
+type Pod struct {
+	Cluster     string
+	Namespace   string
+	UID         string
+	Name        string
+	JobUID      string
+	JobName     string
+	CronJob     string
+	Node        string
+	CreatedAt   time.Time
+	ScheduledAt time.Time
+	StartedAt   time.Time // first container start
+	// PendingUntil is when the pod left phase Pending: its first container
+	// start, its finish, or its deletion while still Pending.
+	PendingUntil time.Time
+	FinishedAt   time.Time // when it reached Succeeded or Failed
+	Phase        string
+	Reason       string // status.reason: Evicted, DeadlineExceeded, …
+	Message      string
+	DeletedAt    time.Time
+}
+
+// Termination is one ended container attempt.
+// Key: (Cluster, PodUID, Container, Attempt); Attempt is the restart index
+// (0 for the first run of the container).
+type Termination struct {
+	Cluster    string
+	PodUID     string
+	Container  string
+	Attempt    int32
+	Reason     string // OOMKilled, Error, Completed, ContainerCannotRun, …
+	ExitCode   int32
+	Signal     int32
+	Message    string
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// Restart is one restart of a container: restart number Index (1-based) of
+// the container began at At. Key: (Cluster, PodUID, Container, Index).
+type Restart struct {
+	Cluster   string
+	PodUID    string
+	Container string
+	Index     int32
+	At        time.Time
+}
+
+// Waiting is one episode of a container waiting for a reason
+// (CrashLoopBackOff, ImagePullBackOff, …) before attempt Attempt.
+// Key: (Cluster, PodUID, Container, Attempt, Reason).
+type Waiting struct {
+	Cluster   string
+	PodUID    string
+	Container string
+	Attempt   int32
+	Reason    string
+	Message   string
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// Event is a Kubernetes Event, deduplicated by UID; Count and LastSeen
+// follow its series. Key: (Cluster, UID).
+type Event struct {
+	Cluster      string
+	UID          string
+	Namespace    string
+	InvolvedKind string
+	InvolvedName string
+	InvolvedUID  string
+	Type         string // Normal or Warning
+	Reason       string
+	Message      string
+	Source       string
+	Count        int32
+	FirstSeen    time.Time
+	LastSeen     time.Time
+}
+
+// Facts is what the ledger derives from one object change, and what the
+// store writes in one transaction. Writing the same Facts again is a no-op.
+type Facts struct {
+	CronJobs     []CronJob
+	Runs         []Run
+	Pods         []Pod
+	Terminations []Termination
+	Restarts     []Restart
+	Waits        []Waiting
+	Events       []Event
+}
+
+// Empty reports whether f holds no fact.
+func (f *Facts) Empty() bool {
+	return len(f.CronJobs)+len(f.Runs)+len(f.Pods)+len(f.Terminations)+
+		len(f.Restarts)+len(f.Waits)+len(f.Events) == 0
+}
+
+// Add appends all of g's facts to f.
+func (f *Facts) Add(g Facts) {
+	f.CronJobs = append(f.CronJobs, g.CronJobs...)
+	f.Runs = append(f.Runs, g.Runs...)
+	f.Pods = append(f.Pods, g.Pods...)
+	f.Terminations = append(f.Terminations, g.Terminations...)
+	f.Restarts = append(f.Restarts, g.Restarts...)
+	f.Waits = append(f.Waits, g.Waits...)
+	f.Events = append(f.Events, g.Events...)
+}

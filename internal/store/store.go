@@ -1,0 +1,143 @@
+// Package store defines where batchlens keeps its facts and how widgets read
+// them back. Backends live in subpackages (store/sqlite; store/postgres
+// later) and must all pass the conformance suite in store/storetest.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/batchlens/batchlens/internal/model"
+)
+
+// ErrNotFound is returned by lookups of a single object that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Filter narrows a query. An empty field matches everything.
+type Filter struct {
+	Cluster   string
+	Namespace string
+	CronJob   string
+}
+
+// Buckets is a half-open time range [From, To) cut into consecutive buckets
+// of Step, the first starting at From; the last may be shorter than Step.
+type Buckets struct {
+	From time.Time
+	To   time.Time
+	Step time.Duration
+}
+
+// N is the number of buckets.
+func (b Buckets) N() int {
+	if b.Step <= 0 || !b.To.After(b.From) {
+		return 0
+	}
+	d := b.To.Sub(b.From)
+	n := int(d / b.Step)
+	if d%b.Step != 0 {
+		n++
+	}
+	return n
+}
+
+// Start is the start of bucket i.
+func (b Buckets) Start(i int) time.Time { return b.From.Add(time.Duration(i) * b.Step) }
+
+// End is the end of bucket i (exclusive), never past To.
+func (b Buckets) End(i int) time.Time {
+	e := b.Start(i + 1)
+	if e.After(b.To) {
+		return b.To
+	}
+	return e
+}
+
+// Index is the bucket holding t, or -1 when t is outside [From, To).
+func (b Buckets) Index(t time.Time) int {
+	if t.Before(b.From) || !t.Before(b.To) {
+		return -1
+	}
+	return int(t.Sub(b.From) / b.Step)
+}
+
+// Metric names a countable kind of fact. docs/widgets.md defines each one.
+type Metric string
+
+// The metrics Count understands. Each counts facts whose time falls in a bucket.
+const (
+	RunsCreated   Metric = "runs_created"   // runs by CreatedAt
+	RunsSucceeded Metric = "runs_succeeded" // runs with Outcome Succeeded, by FinishedAt
+	RunsFailed    Metric = "runs_failed"    // runs with Outcome Failed, by FinishedAt
+	PodsFinished  Metric = "pods_finished"  // pods in phase Succeeded or Failed, by FinishedAt
+	PodsSucceeded Metric = "pods_succeeded" // pods in phase Succeeded, by FinishedAt
+	PodsFailed    Metric = "pods_failed"    // pods in phase Failed, by FinishedAt
+	PodsOOM       Metric = "pods_oom"       // pods with an OOMKilled termination, by the first one's FinishedAt
+	PodsCrashLoop Metric = "pods_crashloop" // pods with a CrashLoopBackOff episode, by the first one's FirstSeen
+	Restarts      Metric = "restarts"       // container restarts, by Restart.At
+	Events        Metric = "events"         // events, by LastSeen
+)
+
+// Metrics lists every Metric, for tests and validation.
+var Metrics = []Metric{RunsCreated, RunsSucceeded, RunsFailed, PodsFinished, PodsSucceeded,
+	PodsFailed, PodsOOM, PodsCrashLoop, Restarts, Events}
+
+// CronJobCount is one row of a top list.
+type CronJobCount struct {
+	Namespace string
+	CronJob   string
+	Count     int64
+}
+
+// Store keeps facts and answers widget queries. Implementations are safe for
+// concurrent use. Times are compared at millisecond precision.
+type Store interface {
+	// Write merges all facts of f in one transaction. Merging is idempotent
+	// and order-independent per field: writing the same facts again, or an
+	// older version after a newer one, changes nothing. Rules: times that
+	// are set once (created, scheduled, started, pending-until, finished,
+	// deleted, first seen) keep the first non-zero value written; LastSeen,
+	// Count, Succeeded and Failed keep the largest; Phase only moves forward
+	// (Pending < Running < Succeeded|Failed, a final phase never changes);
+	// Outcome, Reason, Message, CronJob, JobUID and Node keep the first
+	// non-empty value. Writing a Pod whose CronJob is empty takes the CronJob
+	// of its run when the run is known, and writing a Run fills the CronJob
+	// of its pods that had none.
+	Write(ctx context.Context, f model.Facts) error
+
+	// Count returns, per bucket of b, how many facts of metric m matching
+	// filt have their time in that bucket (see the Metric constants).
+	// The result has b.N() entries.
+	Count(ctx context.Context, m Metric, b Buckets, filt Filter) ([]int64, error)
+
+	// PendingAt returns, for each instant t in at, how many pods matching
+	// filt were Pending at t: created at or before t and not yet out of
+	// Pending (PendingUntil zero or after t).
+	PendingAt(ctx context.Context, at []time.Time, filt Filter) ([]int64, error)
+
+	// TopCronJobs returns the CronJobs with the most runs created in
+	// [from, to), most first, ties by namespace then name, at most limit
+	// rows. Runs without a CronJob are left out.
+	TopCronJobs(ctx context.Context, from, to time.Time, filt Filter, limit int) ([]CronJobCount, error)
+
+	// RecentEvents returns the events matching filt whose LastSeen is in
+	// [from, to), newest first, at most limit of them. An event matches the
+	// CronJob filter when it is about that CronJob, one of its runs or one of
+	// their pods.
+	RecentEvents(ctx context.Context, from, to time.Time, filt Filter, limit int) ([]model.Event, error)
+
+	// Run returns one run by cluster and UID, or ErrNotFound.
+	Run(ctx context.Context, cluster, uid string) (model.Run, error)
+
+	// Pod returns one pod by cluster and UID, or ErrNotFound.
+	Pod(ctx context.Context, cluster, uid string) (model.Pod, error)
+
+	// PodEvidence returns the terminations (by container, attempt), restarts
+	// (by container, index) and waiting episodes (by container, attempt,
+	// reason) of one pod.
+	PodEvidence(ctx context.Context, cluster, podUID string) ([]model.Termination, []model.Restart, []model.Waiting, error)
+
+	// Close releases the store. No method may be called after it.
+	Close() error
+}
