@@ -97,8 +97,10 @@ type Store interface {
 	// and order-independent per field: writing the same facts again, or an
 	// older version after a newer one, changes nothing. Rules: times that
 	// are set once (created, scheduled, started, pending-until, finished,
-	// deleted, first seen) keep the first non-zero value written; LastSeen,
-	// Count, Succeeded and Failed keep the largest; Phase only moves forward
+	// deleted, first seen, Restart.At) keep the earliest non-zero value
+	// written (so an observation-time fallback never beats an earlier or
+	// exact one, in whatever order they arrive); LastSeen, Count, Succeeded
+	// and Failed keep the largest; Phase only moves forward
 	// (Pending < Running < Succeeded|Failed, a final phase never changes);
 	// Outcome, Reason, Message, CronJob, JobUID and Node keep the first
 	// non-empty value. Writing a Pod whose CronJob is empty takes the CronJob
