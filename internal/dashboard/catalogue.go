@@ -1,0 +1,166 @@
+package dashboard
+
+import "github.com/batchlens/batchlens/internal/store"
+
+// All returns every dashboard, leadership first. Widget ids, titles and
+// order follow docs/widgets.md and the seed; each call builds a fresh copy.
+func All() []Dashboard {
+	w := widgets()
+	pick := func(ids ...string) []Widget {
+		out := make([]Widget, 0, len(ids))
+		for _, id := range ids {
+			out = append(out, w[id]) // a missing id is caught by TestCatalogue
+		}
+		return out
+	}
+	return []Dashboard{
+		{
+			ID:    "leadership",
+			Title: "Leadership",
+			Sections: []Section{{
+				ID:    "main",
+				Title: "Overview",
+				Widgets: pick("jobs", "success_rate", "failure_rate", "pods_failed",
+					"pods_oom", "container_restarts", "pods_crashloop", "pods_pending"),
+			}},
+		},
+		{
+			ID:    "engineering",
+			Title: "Engineering",
+			Sections: []Section{
+				{
+					ID:    "overview",
+					Title: "Overview",
+					Widgets: pick("jobs", "jobs_succeeded", "jobs_failed", "pods_oom",
+						"container_restarts", "pods_crashloop", "pods_bad_phase", "top_cronjobs",
+						"events", "cronjob_resources", "cpu_by_cronjob", "memory_by_cronjob",
+						"disk_by_cronjob", "network_by_cronjob", "network_errors_by_cronjob"),
+				},
+				{
+					ID:    "detail",
+					Title: "Detailed Pod/Container Information",
+					Widgets: pick("pods_by_phase", "containers_by_state", "waiting_reasons",
+						"terminated_reasons", "restarts_by_container", "cpu_by_pod", "memory_by_pod",
+						"ephemeral_storage_by_pod", "network_by_pod", "network_errors_by_pod",
+						"pod_states"),
+				},
+			},
+		},
+	}
+}
+
+// widgets returns every widget by id. A widget that appears on both
+// dashboards is defined once here, so "as in leadership" holds by
+// construction.
+func widgets() map[string]Widget {
+	count := func(m store.Metric) Query { return Query{Source: SourceCount, Metric: m} }
+	ws := []Widget{
+		{
+			ID: "jobs", Title: "Number of Jobs", Kind: KindValue, Available: true,
+			Description: "Runs (Jobs, with or without a CronJob) created in the range.",
+			Query:       count(store.RunsCreated),
+		},
+		{
+			ID: "success_rate", Title: "Success Rate", Kind: KindValue, Unit: UnitPercent, Available: true,
+			Description: "Pods that reached Succeeded in the range ÷ pods that reached Succeeded or Failed in the range × 100; null when no pod finished.",
+			Query:       Query{Source: SourceRatio, Metric: store.PodsSucceeded, Denominator: store.PodsFinished},
+		},
+		{
+			ID: "failure_rate", Title: "Failure Rate", Kind: KindValue, Unit: UnitPercent, Available: true,
+			Description: "Pods that reached Failed in the range ÷ pods that finished in the range × 100; null when no pod finished.",
+			Query:       Query{Source: SourceRatio, Metric: store.PodsFailed, Denominator: store.PodsFinished},
+		},
+		{
+			ID: "pods_failed", Title: "Number of Pods Failed", Kind: KindValue, Available: true,
+			Description: "Pods that reached phase Failed in the range (time: the pod's finish).",
+			Query:       count(store.PodsFailed),
+		},
+		{
+			ID: "pods_oom", Title: "Number of Pods Failed due to OOM", Kind: KindValue, Available: true,
+			Description: "Pods with at least one container termination with reason OOMKilled; each pod counts once, at the finish time of its first OOM kill.",
+			Query:       count(store.PodsOOM),
+		},
+		{
+			ID: "container_restarts", Title: "Number of Container Restarts", Kind: KindValue, Available: true,
+			Description: "Container restarts (each increment of a container's restartCount) that began in the range.",
+			Query:       count(store.Restarts),
+		},
+		{
+			ID: "pods_crashloop", Title: "Number of Pods Failed due to Crash Loop Back-Off Errors", Kind: KindValue, Available: true,
+			Description: "Pods with at least one container waiting in CrashLoopBackOff; each pod counts once, at the first time one was seen.",
+			Query:       count(store.PodsCrashLoop),
+		},
+		{
+			ID: "pods_pending", Title: "Number of Pending Pods", Kind: KindValue, Available: true,
+			Description: "Pods in phase Pending at the end of the range (now, for last=); its series is the number Pending at the end of each bucket.",
+			Query:       Query{Source: SourcePending},
+		},
+		{
+			ID: "jobs_succeeded", Title: "Successful Jobs", Kind: KindValue, Available: true,
+			Description: "Runs whose Job reached Complete in the range (time: completionTime).",
+			Query:       count(store.RunsSucceeded),
+		},
+		{
+			ID: "jobs_failed", Title: "Failed Jobs", Kind: KindValue, Available: true,
+			Description: "Runs whose Job reached Failed in the range (time: the Failed condition's transition).",
+			Query:       count(store.RunsFailed),
+		},
+		{
+			ID: "pods_bad_phase", Title: "Pods in Bad Phase (Pending, Failed)", Kind: KindTimeseries, Available: true,
+			Description: "Two series: Pending (pods Pending at the end of each bucket) and Failed (pods that reached Failed in each bucket); values gives Pending at the end of the range and Failed over the range.",
+			Query:       Query{Source: SourceBadPhase, Metric: store.PodsFailed},
+		},
+		{
+			ID: "top_cronjobs", Title: "Top Cron Jobs by Job Count", Kind: KindToplist, Available: true,
+			Description: "The 10 CronJobs with the most runs created in the range.",
+			Query:       Query{Source: SourceTopCronJobs, Metric: store.RunsCreated, Limit: 10},
+		},
+		{
+			ID: "events", Title: "Events", Kind: KindEvents, Available: true,
+			Description: "The 50 most recent Kubernetes events whose last occurrence is in the range, newest first; total is how many events (deduplicated by UID) were seen in the range.",
+			Query:       Query{Source: SourceEvents, Metric: store.Events, Limit: 50},
+		},
+
+		// Resource usage and pod/container detail come with a later issue;
+		// docs/widgets.md does not define them yet, so they carry no query.
+		{ID: "cronjob_resources", Title: "CronJob Resource Consumption", Kind: KindTable,
+			Description: "Resource usage (CPU, memory, disk, network) of each CronJob's pods over the range."},
+		{ID: "cpu_by_cronjob", Title: "CPU Usage by Cron Job", Kind: KindTimeseries,
+			Description: "CPU used by the pods of each CronJob over time."},
+		{ID: "memory_by_cronjob", Title: "Memory Usage by Cron Job", Kind: KindTimeseries,
+			Description: "Memory used by the pods of each CronJob over time."},
+		{ID: "disk_by_cronjob", Title: "Disk Usage by Cron Job", Kind: KindTimeseries,
+			Description: "Disk used by the pods of each CronJob over time."},
+		{ID: "network_by_cronjob", Title: "Network Usage by Cron Job", Kind: KindTimeseries,
+			Description: "Network traffic of the pods of each CronJob over time."},
+		{ID: "network_errors_by_cronjob", Title: "Network Errors by Cron Job", Kind: KindTimeseries,
+			Description: "Network errors of the pods of each CronJob over time."},
+		{ID: "pods_by_phase", Title: "Pods by Phase", Kind: KindTimeseries,
+			Description: "Pods in each phase over time."},
+		{ID: "containers_by_state", Title: "Containers by State", Kind: KindTimeseries,
+			Description: "Containers waiting, running and terminated over time."},
+		{ID: "waiting_reasons", Title: "Container Waiting Reasons", Kind: KindTimeseries,
+			Description: "Containers waiting, by reason, over time."},
+		{ID: "terminated_reasons", Title: "Container Termination Reasons", Kind: KindTimeseries,
+			Description: "Container terminations, by reason, over time."},
+		{ID: "restarts_by_container", Title: "Restarts by Container", Kind: KindTimeseries,
+			Description: "Container restarts, by container, over time."},
+		{ID: "cpu_by_pod", Title: "CPU by Pod (with Request and Limit)", Kind: KindTimeseries,
+			Description: "CPU used by each pod over time, with its request and limit."},
+		{ID: "memory_by_pod", Title: "Memory by Pod (with Limit)", Kind: KindTimeseries,
+			Description: "Memory used by each pod over time, with its limit."},
+		{ID: "ephemeral_storage_by_pod", Title: "Ephemeral Storage by Pod", Kind: KindTimeseries,
+			Description: "Ephemeral storage used by each pod over time."},
+		{ID: "network_by_pod", Title: "Network by Pod", Kind: KindTimeseries,
+			Description: "Network traffic of each pod over time."},
+		{ID: "network_errors_by_pod", Title: "Network Errors by Pod", Kind: KindTimeseries,
+			Description: "Network errors of each pod over time."},
+		{ID: "pod_states", Title: "Pod States", Kind: KindTable,
+			Description: "Each pod's phase, container states, reasons and restarts."},
+	}
+	m := make(map[string]Widget, len(ws))
+	for _, w := range ws {
+		m[w.ID] = w
+	}
+	return m
+}

@@ -1,0 +1,169 @@
+// Package dashboard defines batchlens's dashboards as data: which widgets
+// exist, in which order, with which titles, and what computes each one. It is
+// the single source read by the JSON API and UI (internal/query,
+// internal/web) and by the Datadog exporter. docs/widgets.md states the
+// meaning of every widget; the descriptions here repeat it in one line.
+//
+// The catalogue is immutable: All and Get build it afresh on every call, so a
+// caller may change what it gets back without affecting anyone else.
+package dashboard
+
+import (
+	"fmt"
+
+	"github.com/batchlens/batchlens/internal/store"
+)
+
+// Kind is how a widget shows its data. The values are part of the JSON API.
+type Kind string
+
+// The widget kinds.
+const (
+	KindValue      Kind = "value"      // one number, with its time series
+	KindTimeseries Kind = "timeseries" // one or more series over the range
+	KindToplist    Kind = "toplist"    // ranked rows
+	KindTable      Kind = "table"      // rows and columns
+	KindEvents     Kind = "events"     // a list of Kubernetes events
+)
+
+// UnitPercent is the unit of rates; counts have no unit ("").
+const UnitPercent = "%"
+
+// Source names how a widget's numbers are computed from the store.
+type Source string
+
+// The sources. Query's fields that each one reads are listed with it.
+const (
+	// SourceNone: not computed yet; only widgets with Available false.
+	SourceNone Source = ""
+	// SourceCount: the series is store.Count(Metric) per bucket and the
+	// value is its sum.
+	SourceCount Source = "count"
+	// SourceRatio: 100 × Count(Metric) ÷ Count(Denominator), over the
+	// range for the value and per bucket for the series; null where the
+	// denominator is 0.
+	SourceRatio Source = "ratio"
+	// SourcePending: store.PendingAt at the end of the range for the value
+	// and at the end of each bucket for the series.
+	SourcePending Source = "pending"
+	// SourceBadPhase: two series, "Pending" as SourcePending and "Failed"
+	// as SourceCount of Metric.
+	SourceBadPhase Source = "bad_phase"
+	// SourceTopCronJobs: store.TopCronJobs, at most Limit rows, ranked by
+	// Metric (store.RunsCreated, the only ranking the store offers).
+	SourceTopCronJobs Source = "top_cronjobs"
+	// SourceEvents: store.RecentEvents, at most Limit events; the total is
+	// the sum of Count(Metric).
+	SourceEvents Source = "events"
+)
+
+// Query says what computes a widget.
+type Query struct {
+	Source      Source
+	Metric      store.Metric // counted, numerator, failed series, ranking or total (see Source)
+	Denominator store.Metric // SourceRatio only
+	Limit       int          // SourceTopCronJobs and SourceEvents only
+}
+
+// Widget is one widget of a dashboard.
+type Widget struct {
+	ID          string // unique within a dashboard; part of the API
+	Title       string
+	Kind        Kind
+	Unit        string // "" or UnitPercent
+	Description string // one line, as docs/widgets.md states it
+	// Available is false for widgets that are defined but not computed
+	// yet; they are listed without numbers, never with made-up ones.
+	Available bool
+	Query     Query
+}
+
+// Section is a titled, ordered group of widgets.
+type Section struct {
+	ID      string
+	Title   string
+	Widgets []Widget
+}
+
+// Dashboard is an ordered list of sections.
+type Dashboard struct {
+	ID       string
+	Title    string
+	Sections []Section
+}
+
+// Widgets returns the dashboard's widgets in order, across its sections.
+func (d Dashboard) Widgets() []Widget {
+	var ws []Widget
+	for _, s := range d.Sections {
+		ws = append(ws, s.Widgets...)
+	}
+	return ws
+}
+
+// Get returns the dashboard with the given id, and whether there is one.
+func Get(id string) (Dashboard, bool) {
+	for _, d := range All() {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return Dashboard{}, false
+}
+
+// Validate reports whether q can be computed, and is consistent with the
+// widget's kind and availability.
+func (w Widget) Validate() error {
+	q := w.Query
+	if !w.Available {
+		if q != (Query{}) {
+			return fmt.Errorf("widget %s: unavailable but has a query", w.ID)
+		}
+		return nil
+	}
+	want := map[Source]Kind{
+		SourceCount:       KindValue,
+		SourceRatio:       KindValue,
+		SourcePending:     KindValue,
+		SourceBadPhase:    KindTimeseries,
+		SourceTopCronJobs: KindToplist,
+		SourceEvents:      KindEvents,
+	}
+	k, ok := want[q.Source]
+	if !ok {
+		return fmt.Errorf("widget %s: unknown source %q", w.ID, q.Source)
+	}
+	if k != w.Kind {
+		return fmt.Errorf("widget %s: source %s needs kind %s, not %s", w.ID, q.Source, k, w.Kind)
+	}
+	switch q.Source {
+	case SourceCount, SourceBadPhase, SourceEvents:
+		if !knownMetric(q.Metric) {
+			return fmt.Errorf("widget %s: unknown metric %q", w.ID, q.Metric)
+		}
+	case SourceRatio:
+		if !knownMetric(q.Metric) || !knownMetric(q.Denominator) {
+			return fmt.Errorf("widget %s: unknown metric in %q ÷ %q", w.ID, q.Metric, q.Denominator)
+		}
+	case SourceTopCronJobs:
+		if q.Metric != store.RunsCreated {
+			return fmt.Errorf("widget %s: top cronjobs rank by %s only", w.ID, store.RunsCreated)
+		}
+	}
+	if (q.Source == SourceTopCronJobs || q.Source == SourceEvents) != (q.Limit > 0) {
+		return fmt.Errorf("widget %s: limit %d does not fit source %s", w.ID, q.Limit, q.Source)
+	}
+	if w.Unit != "" && w.Unit != UnitPercent {
+		return fmt.Errorf("widget %s: unknown unit %q", w.ID, w.Unit)
+	}
+	return nil
+}
+
+func knownMetric(m store.Metric) bool {
+	for _, k := range store.Metrics {
+		if k == m {
+			return true
+		}
+	}
+	return false
+}

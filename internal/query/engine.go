@@ -1,0 +1,257 @@
+// Package query computes dashboards: it runs the widget queries that
+// internal/dashboard defines against a store.Store, over a time range and
+// filters, exactly as docs/widgets.md states them. The result types in this
+// package are the JSON API's bodies (see Dashboard and List).
+package query
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/batchlens/batchlens/internal/dashboard"
+	"github.com/batchlens/batchlens/internal/model"
+	"github.com/batchlens/batchlens/internal/store"
+)
+
+// ErrUnknownDashboard is returned (wrapped) for a dashboard id that does not exist.
+var ErrUnknownDashboard = errors.New("unknown dashboard")
+
+// maxParallel bounds how many store calls one dashboard runs at once.
+const maxParallel = 4
+
+// Engine computes dashboards from a store. It is safe for concurrent use.
+type Engine struct {
+	store store.Store
+	now   func() time.Time
+}
+
+// New returns an Engine reading s. now tells the current time (time.Now
+// when nil); it ends last= ranges and caps the Pending gauge.
+func New(s store.Store, now func() time.Time) *Engine {
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{store: s, now: now}
+}
+
+// Now is the Engine's current time, for ParseParams.
+func (e *Engine) Now() time.Time { return e.now() }
+
+// List returns the layout of every dashboard, without numbers.
+func (e *Engine) List() List {
+	var l List
+	for _, d := range dashboard.All() {
+		ld := ListDashboard{ID: d.ID, Title: d.Title, Sections: make([]ListSection, 0, len(d.Sections))}
+		for _, s := range d.Sections {
+			ls := ListSection{ID: s.ID, Title: s.Title, Widgets: make([]ListWidget, 0, len(s.Widgets))}
+			for _, w := range s.Widgets {
+				ls.Widgets = append(ls.Widgets, ListWidget{ID: w.ID, Title: w.Title, Kind: w.Kind,
+					Unit: w.Unit, Description: w.Description, Available: w.Available})
+			}
+			ld.Sections = append(ld.Sections, ls)
+		}
+		l.Dashboards = append(l.Dashboards, ld)
+	}
+	return l
+}
+
+// Dashboard computes dashboard id over p. It returns an error wrapping
+// ErrUnknownDashboard for an unknown id, a *ParamError for invalid p, and
+// otherwise only the store's errors (wrapped), including ctx's.
+// Independent store calls run concurrently, at most a few at a time.
+func (e *Engine) Dashboard(ctx context.Context, id string, p Params) (Dashboard, error) {
+	def, ok := dashboard.Get(id)
+	if !ok {
+		return Dashboard{}, fmt.Errorf("%w %s", ErrUnknownDashboard, quote(id))
+	}
+	p.From, p.To = ms(p.From), ms(p.To)
+	if err := p.validate(); err != nil {
+		return Dashboard{}, err
+	}
+	pl, err := planFor(def.Widgets())
+	if err != nil {
+		return Dashboard{}, fmt.Errorf("dashboard %s: %w", id, err)
+	}
+	b := store.Buckets{From: p.From, To: p.To, Step: Step(p.To.Sub(p.From))}
+	d, err := e.fetch(ctx, pl, b, p.Filter, ms(e.now()))
+	if err != nil {
+		return Dashboard{}, fmt.Errorf("dashboard %s: %w", id, err)
+	}
+	out := Dashboard{
+		ID:          def.ID,
+		Title:       def.Title,
+		From:        b.From,
+		To:          b.To,
+		StepSeconds: int64(b.Step / time.Second),
+		Filters:     Filters{Cluster: p.Filter.Cluster, Namespace: p.Filter.Namespace, CronJob: p.Filter.CronJob},
+		Sections:    make([]Section, 0, len(def.Sections)),
+	}
+	for _, s := range def.Sections {
+		sec := Section{ID: s.ID, Title: s.Title, Widgets: make([]Widget, 0, len(s.Widgets))}
+		for _, w := range s.Widgets {
+			sec.Widgets = append(sec.Widgets, d.widget(w))
+		}
+		out.Sections = append(out.Sections, sec)
+	}
+	return out, nil
+}
+
+// data holds the store's answers that one dashboard's widgets are made of.
+type data struct {
+	b       store.Buckets
+	counts  map[store.Metric][]int64 // per bucket
+	pending []int64                  // Pending at the end of each bucket that has begun, capped at now
+	top     []store.CronJobCount
+	events  []model.Event
+}
+
+// plan is what one dashboard asks of the store, each query once.
+type plan struct {
+	metrics  []store.Metric // Count, in order of first use
+	pending  bool           // PendingAt
+	topLimit int            // TopCronJobs, when > 0
+	evLimit  int            // RecentEvents, when > 0
+}
+
+func planFor(ws []dashboard.Widget) (plan, error) {
+	var p plan
+	count := func(ms ...store.Metric) {
+		for _, m := range ms {
+			if !slices.Contains(p.metrics, m) {
+				p.metrics = append(p.metrics, m)
+			}
+		}
+	}
+	for _, w := range ws {
+		if err := w.Validate(); err != nil {
+			return plan{}, err
+		}
+		if !w.Available {
+			continue
+		}
+		switch q := w.Query; q.Source {
+		case dashboard.SourceCount:
+			count(q.Metric)
+		case dashboard.SourceRatio:
+			count(q.Metric, q.Denominator)
+		case dashboard.SourcePending:
+			p.pending = true
+		case dashboard.SourceBadPhase:
+			count(q.Metric)
+			p.pending = true
+		case dashboard.SourceTopCronJobs:
+			p.topLimit = max(p.topLimit, q.Limit)
+		case dashboard.SourceEvents:
+			count(q.Metric)
+			p.evLimit = max(p.evLimit, q.Limit)
+		}
+	}
+	return p, nil
+}
+
+// fetch runs the queries of pl, concurrently.
+func (e *Engine) fetch(ctx context.Context, pl plan, b store.Buckets, filt store.Filter, now time.Time) (*data, error) {
+	d := &data{b: b, counts: make(map[store.Metric][]int64, len(pl.metrics))}
+	counts := make([][]int64, len(pl.metrics)) // one slot per call, filled concurrently
+	var calls []func(context.Context) error
+	for i, m := range pl.metrics {
+		calls = append(calls, func(ctx context.Context) error {
+			c, err := e.store.Count(ctx, m, b, filt)
+			if err != nil {
+				return fmt.Errorf("count %s: %w", m, err)
+			}
+			if len(c) != b.N() {
+				return fmt.Errorf("count %s: store gave %d buckets, want %d", m, len(c), b.N())
+			}
+			counts[i] = c
+			return nil
+		})
+	}
+	if at := pendingInstants(b, now); pl.pending && len(at) > 0 {
+		calls = append(calls, func(ctx context.Context) error {
+			n, err := e.store.PendingAt(ctx, at, filt)
+			if err != nil {
+				return fmt.Errorf("pending: %w", err)
+			}
+			if len(n) != len(at) {
+				return fmt.Errorf("pending: store gave %d values for %d instants", len(n), len(at))
+			}
+			d.pending = n
+			return nil
+		})
+	}
+	if pl.topLimit > 0 {
+		calls = append(calls, func(ctx context.Context) (err error) {
+			if d.top, err = e.store.TopCronJobs(ctx, b.From, b.To, filt, pl.topLimit); err != nil {
+				return fmt.Errorf("top cronjobs: %w", err)
+			}
+			return nil
+		})
+	}
+	if pl.evLimit > 0 {
+		calls = append(calls, func(ctx context.Context) (err error) {
+			if d.events, err = e.store.RecentEvents(ctx, b.From, b.To, filt, pl.evLimit); err != nil {
+				return fmt.Errorf("recent events: %w", err)
+			}
+			return nil
+		})
+	}
+
+	if err := parallel(ctx, maxParallel, calls); err != nil {
+		return nil, err
+	}
+	for i, m := range pl.metrics {
+		d.counts[m] = counts[i]
+	}
+	return d, nil
+}
+
+// pendingInstants are the instants at which the Pending gauge is read: the
+// end of each bucket that began before now, capped at now. The last one is
+// min(to, now), the widget's value. Buckets that have not begun get none.
+func pendingInstants(b store.Buckets, now time.Time) []time.Time {
+	var at []time.Time
+	for i := range b.N() {
+		if !b.Start(i).Before(now) {
+			break
+		}
+		at = append(at, minTime(b.End(i), now))
+	}
+	return at
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// parallel runs calls with at most limit at once, and returns the first
+// error, or ctx's. The first error cancels the calls still running.
+func parallel(ctx context.Context, limit int, calls []func(context.Context) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sem := make(chan struct{}, limit)
+	var wg sync.WaitGroup
+loop:
+	for _, call := range calls {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := call(ctx); err != nil {
+				cancel(err)
+			}
+		})
+	}
+	wg.Wait()
+	return context.Cause(ctx)
+}
