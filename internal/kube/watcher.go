@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/informers"
@@ -155,22 +154,11 @@ func (w *Watcher) handler(ctx context.Context) cache.ResourceEventHandler {
 // apply turns one object into facts and hands them to the sink.
 func (w *Watcher) apply(ctx context.Context, obj any, deleted bool) {
 	defer w.handled.Add(1)
-	now := w.opts.Now()
-	var f model.Facts
-	switch o := obj.(type) {
-	case *batchv1.CronJob:
-		f = w.ledger.CronJob(o, deleted, now)
-	case *batchv1.Job:
-		f = w.ledger.Job(o, deleted, now)
-	case *corev1.Pod:
-		f = w.ledger.Pod(o, deleted, now)
-	case *corev1.Event:
-		if deleted {
-			return // events expire by TTL; their facts stay
+	f, ok := w.ledger.Object(obj, deleted, w.opts.Now())
+	if !ok {
+		if _, event := obj.(*corev1.Event); !event {
+			w.log.Warn("ignoring unexpected object", "type", fmt.Sprintf("%T", obj))
 		}
-		f = w.ledger.Event(o, now)
-	default:
-		w.log.Warn("ignoring unexpected object", "type", fmt.Sprintf("%T", obj))
 		return
 	}
 	if err := w.sink.Add(ctx, f); err != nil {

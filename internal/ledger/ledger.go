@@ -165,3 +165,23 @@ func (l *Ledger) Event(e *corev1.Event, now time.Time) model.Facts {
 	ev.LastSeen = maxTime(ev.LastSeen, ev.FirstSeen)
 	return model.Facts{Events: []model.Event{ev}}
 }
+
+// Object derives the facts of any watched object: a CronJob, Job, Pod or
+// Event. ok is false for other types and for deleted Events (an Event's
+// expiry says nothing about the workload; its facts stay).
+func (l *Ledger) Object(obj any, deleted bool, now time.Time) (f model.Facts, ok bool) {
+	switch o := obj.(type) {
+	case *batchv1.CronJob:
+		return l.CronJob(o, deleted, now), true
+	case *batchv1.Job:
+		return l.Job(o, deleted, now), true
+	case *corev1.Pod:
+		return l.Pod(o, deleted, now), true
+	case *corev1.Event:
+		if deleted {
+			return model.Facts{}, false
+		}
+		return l.Event(o, now), true
+	}
+	return model.Facts{}, false
+}

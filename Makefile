@@ -1,0 +1,22 @@
+# batchlens — the commands the README gives. Go 1.26 is all they need.
+GO ?= go
+
+.PHONY: demo test build bench fuzz vet
+
+demo: ## run batchlens on its built-in simulated fleet
+	$(GO) run ./cmd/batchlens demo
+
+test: vet ## run every test
+	$(GO) test -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o bin/batchlens ./cmd/batchlens
+
+bench: ## run the benchmarks recorded in docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
+
+fuzz: ## fuzz the ledger for a minute
+	$(GO) test -run '^$$' -fuzz FuzzPodUpdates -fuzztime 60s ./internal/ledger/

@@ -1,0 +1,108 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/batchlens/batchlens/internal/query"
+	"github.com/batchlens/batchlens/internal/store"
+	"github.com/batchlens/batchlens/internal/store/sqlite"
+	"github.com/batchlens/batchlens/internal/web"
+)
+
+// common holds the flags serve and demo share.
+type common struct {
+	db       string
+	listen   string
+	logLevel string
+}
+
+func (c *common) register(f *flags, defaultDB string) {
+	f.string(&c.db, "db", defaultDB, "SQLite database file")
+	f.string(&c.listen, "listen", "127.0.0.1:8080", "address of the HTTP server (dashboards, API, /metrics)")
+	f.string(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+// app is the part of the pipeline after the ledger: store, batching writer
+// and HTTP server.
+type app struct {
+	log     *slog.Logger
+	store   store.Store
+	batcher *store.Batcher
+	ln      net.Listener
+}
+
+func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
+	st, err := sqlite.Open(ctx, c.db)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", c.db, err)
+	}
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("listen on %s: %w", c.listen, err)
+	}
+	return &app{
+		log:     log,
+		store:   st,
+		batcher: store.NewBatcher(st, log, 5000, 250*time.Millisecond),
+		ln:      ln,
+	}, nil
+}
+
+// url is where the dashboards are served.
+func (a *app) url() string {
+	addr := a.ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port)) + "/"
+}
+
+// run serves HTTP and runs the batcher and the given workers until ctx ends
+// or one of them fails, then shuts everything down and closes the store.
+func (a *app) run(ctx context.Context, ready func() error, workers ...func(context.Context) error) error {
+	defer a.store.Close()
+	engine := query.New(a.store, time.Now)
+	srv := &http.Server{
+		Handler:           web.New(engine, a.log, web.WithReady(ready)),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	batcherDone := make(chan struct{})
+	go func() {
+		a.batcher.Run(gctx)
+		close(batcherDone)
+	}()
+	g.Go(func() error {
+		if err := srv.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	for _, w := range workers {
+		g.Go(func() error { return w(gctx) })
+	}
+	err := g.Wait()
+	<-batcherDone
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	a.log.Info("stopped")
+	return nil
+}

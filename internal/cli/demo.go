@@ -1,0 +1,112 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/batchlens/batchlens/internal/demo"
+	"github.com/batchlens/batchlens/internal/kube"
+	"github.com/batchlens/batchlens/internal/ledger"
+	"github.com/batchlens/batchlens/internal/sim"
+)
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f := newFlags("demo", stderr)
+	var (
+		c       common
+		history string
+		cluster string
+		seed    int64
+	)
+	c.register(f, "")
+	f.string(&history, "history", "7d", "simulated history to backfill before going live (e.g. 7d, 36h)")
+	f.string(&cluster, "cluster-name", "demo", "cluster name of the simulated fleet")
+	f.Int64Var(&seed, "seed", 0, "simulation seed (0: from the clock, so every demo has fresh UIDs)")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	hist, err := parseDays(history)
+	if err != nil {
+		return fmt.Errorf("--history: %w", err)
+	}
+	log, err := newLogger(stderr, c.logLevel)
+	if err != nil {
+		return err
+	}
+	if c.db == "" {
+		dir, err := os.MkdirTemp("", "batchlens-demo-")
+		if err != nil {
+			return fmt.Errorf("temp dir for the demo database: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		c.db = filepath.Join(dir, "demo.db")
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	if seed == 0 {
+		seed = now.UnixNano()
+	}
+	a, err := openApp(ctx, c, log)
+	if err != nil {
+		return err
+	}
+	s := sim.New(sim.Config{Cluster: cluster, Fleet: sim.DefaultFleet(), Seed: seed, Start: now.Add(-hist)})
+	fmt.Fprintf(stdout, "batchlens demo: simulated fleet %q, %s of history; dashboards at %s\n", cluster, history, a.url())
+
+	var watcher atomic.Pointer[kube.Watcher]
+	ready := func() error {
+		if w := watcher.Load(); w != nil {
+			return w.Ready()
+		}
+		return errors.New("backfilling simulated history")
+	}
+	return a.run(ctx, ready, func(ctx context.Context) error {
+		start := time.Now()
+		ops := s.Advance(now)
+		alive, err := demo.Backfill(ctx, &ledger.Ledger{Cluster: cluster}, a.batcher, ops)
+		if err != nil {
+			return err
+		}
+		if err := a.batcher.Flush(ctx); err != nil {
+			return err
+		}
+		log.Info("history backfilled", "ops", len(ops), "facts", a.batcher.Written(), "took", time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "backfilled %s of history (%d object changes) in %s; now live\n", history, len(ops), time.Since(start).Round(time.Millisecond))
+
+		cl := demo.NewCluster()
+		if err := demo.Seed(ctx, cl, alive); err != nil {
+			return err
+		}
+		w := kube.New(cl.Client, a.batcher, log, kube.Options{Cluster: cluster})
+		watcher.Store(w)
+		errc := make(chan error, 1)
+		go func() { errc <- w.Run(ctx) }()
+		if err := demo.Live(ctx, s, cl, time.Second); err != nil {
+			return err
+		}
+		return <-errc
+	})
+}
+
+// parseDays parses a Go duration, also accepting whole days ("7d").
+func parseDays(s string) (time.Duration, error) {
+	if d, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration like 7d or 36h", s)
+	}
+	return d, nil
+}
