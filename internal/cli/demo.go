@@ -70,7 +70,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return a.run(ctx, ready, func(ctx context.Context) error {
 		start := time.Now()
 		ops := s.Advance(now)
-		alive, err := demo.Backfill(ctx, &ledger.Ledger{Cluster: cluster}, a.batcher, ops)
+		alive, err := demo.Backfill(ctx, &ledger.Ledger{Cluster: cluster}, a.batcher, ops, func(done, total int) {
+			if err := a.batcher.Flush(ctx); err != nil {
+				log.Warn("store write failed, will retry", "err", err)
+			}
+			log.Info("backfilling history, newest first", "done", done, "of", total, "elapsed", time.Since(start).Round(time.Millisecond))
+		})
 		if err != nil {
 			return err
 		}

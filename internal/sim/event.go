@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Event recording, as the two client-go recorders do it.
@@ -159,7 +160,10 @@ func (rc *recorder) record(s *Sim, typ, reason, msg, fieldPath string) {
 	ev.Count = l.count
 	ev.LastTimestamp = metav1.NewTime(now)
 	l.obj = ev
-	s.emit(verb, ev)
+	uid := ev.UID
+	s.emitEvent(verb, ev, func() {
+		rc.logs = slices.DeleteFunc(rc.logs, func(l eventLog) bool { return l.obj != nil && l.obj.UID == uid })
+	})
 	if verb == Create {
 		l.fact = s.truth.eventCreated(rc.attr, now)
 	} else {
@@ -224,7 +228,9 @@ func (s *Sim) schedulerEvent(p *pod, typ, reason, action, note string) (*corev1.
 		ReportingController: schedulerName,
 		ReportingInstance:   schedulerHost,
 	}
-	s.emit(Create, ev)
+	s.emitEvent(Create, ev, func() {
+		s.series = slices.DeleteFunc(s.series, func(se *series) bool { return se.obj.UID == ev.UID })
+	})
 	return ev, s.truth.eventCreated(p.r.attr, s.now)
 }
 
@@ -254,7 +260,7 @@ func (s *Sim) writeSeries(se *series) {
 	ev.ResourceVersion = s.nextRV()
 	ev.Series = &corev1.EventSeries{Count: se.count, LastObservedTime: metav1.NewMicroTime(se.last)}
 	se.obj = ev
-	s.emit(Update, ev)
+	s.emitEvent(Update, ev, func() { s.series = slices.DeleteFunc(s.series, func(x *series) bool { return x == se }) })
 	s.truth.eventSeen(se.fact, se.last)
 }
 
@@ -282,4 +288,29 @@ func (s *Sim) seriesTick(n int) {
 	clear(s.series[len(keep):])
 	s.series = keep
 	s.after(seriesFinish, func() { s.seriesTick(n + 1) })
+}
+
+// eventTTL is how long kube-apiserver keeps an Event after its last write
+// (--event-ttl, 1h by default).
+const eventTTL = time.Hour
+
+// emitEvent emits a write of ev and, like the API server, deletes the Event
+// eventTTL later unless it is written again before then; forget then runs,
+// so the recorder creates a new Event for a later occurrence.
+func (s *Sim) emitEvent(v Verb, ev *corev1.Event, forget func()) {
+	s.emit(v, ev)
+	if s.liveEvents == nil {
+		s.liveEvents = map[types.UID]*corev1.Event{}
+	}
+	s.liveEvents[ev.UID] = ev
+	s.after(eventTTL, func() {
+		if s.liveEvents[ev.UID] != ev {
+			return // written again since: its TTL was renewed
+		}
+		delete(s.liveEvents, ev.UID)
+		gone := ev.DeepCopy()
+		gone.ResourceVersion = s.nextRV()
+		s.emit(Delete, gone)
+		forget()
+	})
 }

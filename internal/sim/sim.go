@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Verb is what an Op does to its object.
@@ -75,7 +77,9 @@ type Sim struct {
 	nodes  []*node
 	pulled map[pullKey]bool // images present on nodes
 	series []*series        // the scheduler recorder's cache
-	truth  *Truth
+	// liveEvents maps each Event that exists to its last written version.
+	liveEvents map[types.UID]*corev1.Event
+	truth      *Truth
 }
 
 // New returns a Sim of cfg.Fleet from cfg.Start. It panics if a Spec is

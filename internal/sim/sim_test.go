@@ -508,3 +508,37 @@ func TestNoSharing(t *testing.T) {
 		visit(i, kind(op.Object), reflect.ValueOf(op.Object))
 	}
 }
+
+// TestEventsExpire checks that Events are deleted an hour after their last
+// write, as kube-apiserver's --event-ttl does, so the set of live objects
+// stays bounded however long the fleet runs.
+func TestEventsExpire(t *testing.T) {
+	start := time.Date(2025, 3, 3, 0, 0, 0, 0, time.UTC)
+	s := New(Config{Cluster: "c", Fleet: DefaultFleet(), Seed: 3, Start: start})
+	lastWrite := map[string]time.Time{}
+	deleted := 0
+	for _, op := range s.Advance(start.Add(6 * time.Hour)) {
+		e, ok := op.Object.(*corev1.Event)
+		if !ok {
+			continue
+		}
+		uid := string(e.UID)
+		if op.Verb == Delete {
+			if got := op.At.Sub(lastWrite[uid]); got != eventTTL {
+				t.Fatalf("event %s deleted %s after its last write, want %s", e.Name, got, eventTTL)
+			}
+			delete(lastWrite, uid)
+			deleted++
+			continue
+		}
+		lastWrite[uid] = op.At
+	}
+	if deleted == 0 {
+		t.Fatal("no event expired in 6 hours")
+	}
+	for uid, at := range lastWrite {
+		if at.Before(start.Add(5 * time.Hour)) {
+			t.Errorf("event %s last written at %s still exists at the end", uid, at)
+		}
+	}
+}

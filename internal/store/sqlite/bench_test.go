@@ -19,7 +19,7 @@ import (
 // benchDays days ending at benchEnd. Change benchDataVersion whenever the
 // generator changes, so that a cached file of an older history is rebuilt.
 const (
-	benchDataVersion    = 1
+	benchDataVersion    = 2
 	benchDays           = 30
 	benchCronJobs       = 500
 	benchRunsPerCronJob = 2000

@@ -29,6 +29,11 @@ var _ store.Store = (*Store)(nil)
 // process (another batchlens on the same file, a backup) before failing.
 const busyTimeoutMS = 10_000
 
+// cacheKiB is the page cache of each connection. SQLite's default (2 MiB)
+// makes large writes and scans read the same pages from the file again
+// and again.
+const cacheKiB = 32 << 10
+
 // Store is a store.Store in a SQLite file.
 type Store struct {
 	*sqlstore.Store
@@ -74,6 +79,7 @@ func openDB(ctx context.Context, path string, readOnly bool) (*sql.DB, error) {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	q.Add("_pragma", "foreign_keys(0)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheKiB))
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {

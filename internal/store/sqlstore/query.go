@@ -13,121 +13,188 @@ import (
 	"github.com/batchlens/batchlens/internal/store"
 )
 
-// eventsOfCronJob matches an event (alias e) about a CronJob, one of its
-// runs or one of their pods; its three ? all take the CronJob's name.
-const eventsOfCronJob = `(e.involved_kind = 'CronJob' AND e.involved_name = ?
-	OR EXISTS (SELECT 1 FROM runs r WHERE r.cluster = e.cluster AND r.uid = e.involved_uid AND r.cronjob = ?)
-	OR EXISTS (SELECT 1 FROM pods p WHERE p.cluster = e.cluster AND p.uid = e.involved_uid AND p.cronjob = ?))`
-
-// filterEvents adds filt to the conditions of a query over events e.
-func filterEvents(c *conds, filt store.Filter) {
-	c.filter(store.Filter{Cluster: filt.Cluster, Namespace: filt.Namespace}, "e.cluster", "e.namespace", "")
-	if filt.CronJob != "" {
-		c.add(eventsOfCronJob, filt.CronJob, filt.CronJob, filt.CronJob)
-	}
+// source is where the facts of a metric live.
+type source struct {
+	from, at, where             string // FROM clause, time column, fixed condition ("" for none)
+	cluster, namespace, cronJob string // the columns a Filter matches
 }
 
-// metricSource returns where the facts of m live: a FROM clause, the column
-// holding their time, and the conditions selecting them under filt.
-func metricSource(m store.Metric, filt store.Filter) (from, at string, c conds, err error) {
-	table := func(from, alias, at, cond string) (string, string, conds, error) {
-		var c conds
-		if cond != "" {
-			c.add(cond)
-		}
-		c.filter(filt, alias+".cluster", alias+".namespace", alias+".cronjob")
-		return from, at, c, nil
+// conds returns the source's fixed condition and filt's conditions.
+func (src source) conds(filt store.Filter) conds {
+	var c conds
+	if src.where != "" {
+		c.add(src.where)
+	}
+	c.filter(filt, src.cluster, src.namespace, src.cronJob)
+	return c
+}
+
+// metricSource returns where the facts of m live. Restarts and events carry
+// the namespace and CronJob of what they are about (see Write).
+func metricSource(m store.Metric) (source, error) {
+	runs := func(at, where string) source {
+		return source{"runs r", at, where, "r.cluster", "r.namespace", "r.cronjob"}
+	}
+	pods := func(at, where string) source {
+		return source{"pods p", at, where, "p.cluster", "p.namespace", "p.cronjob"}
 	}
 	switch m {
 	case store.RunsCreated:
-		return table("runs r", "r", "r.created_at", "")
+		return runs("r.created_at", ""), nil
 	case store.RunsSucceeded:
-		return table("runs r", "r", "r.finished_at", "r.outcome = '"+model.OutcomeSucceeded+"'")
+		return runs("r.finished_at", "r.outcome = '"+model.OutcomeSucceeded+"'"), nil
 	case store.RunsFailed:
-		return table("runs r", "r", "r.finished_at", "r.outcome = '"+model.OutcomeFailed+"'")
+		return runs("r.finished_at", "r.outcome = '"+model.OutcomeFailed+"'"), nil
 	case store.PodsFinished:
-		return table("pods p", "p", "p.finished_at", "p.phase IN ('"+model.PhaseSucceeded+"', '"+model.PhaseFailed+"')")
+		return pods("p.finished_at", "p.phase IN ('"+model.PhaseSucceeded+"', '"+model.PhaseFailed+"')"), nil
 	case store.PodsSucceeded:
-		return table("pods p", "p", "p.finished_at", "p.phase = '"+model.PhaseSucceeded+"'")
+		return pods("p.finished_at", "p.phase = '"+model.PhaseSucceeded+"'"), nil
 	case store.PodsFailed:
-		return table("pods p", "p", "p.finished_at", "p.phase = '"+model.PhaseFailed+"'")
+		return pods("p.finished_at", "p.phase = '"+model.PhaseFailed+"'"), nil
 	case store.PodsOOM:
-		return table("pods p", "p", "p.oom_at", "")
+		return pods("p.oom_at", ""), nil
 	case store.PodsCrashLoop:
-		return table("pods p", "p", "p.crashloop_at", "")
+		return pods("p.crashloop_at", ""), nil
 	case store.Restarts:
-		// A restart matches namespace and CronJob through its pod. Join
-		// only when needed, so that restarts of pods not written yet still
-		// count when nothing but the cluster is filtered.
-		if filt.Namespace == "" && filt.CronJob == "" {
-			c.filter(filt, "x.cluster", "", "")
-			return "restarts x", "x.restarted_at", c, nil
-		}
-		c.filter(filt, "x.cluster", "p.namespace", "p.cronjob")
-		return "restarts x JOIN pods p ON p.cluster = x.cluster AND p.uid = x.pod_uid", "x.restarted_at", c, nil
+		return source{"restarts x", "x.restarted_at", "", "x.cluster", "x.namespace", "x.cronjob"}, nil
 	case store.Events:
-		filterEvents(&c, filt)
-		return "events e", "e.last_seen", c, nil
+		return source{"events e", "e.last_seen", "", "e.cluster", "e.namespace", "e.cronjob"}, nil
 	}
-	return "", "", c, fmt.Errorf("unknown metric %q", m)
+	return source{}, fmt.Errorf("unknown metric %q", m)
 }
+
+// minuteMS is the length of a minute of minute_counts.
+const minuteMS = 60_000
+
+// floorMinute is the start of the minute holding t (Unix ms).
+func floorMinute(t int64) int64 {
+	m := t % minuteMS
+	if m < 0 {
+		m += minuteMS
+	}
+	return t - m
+}
+
+// ceilMinute is the first minute start at or after t (Unix ms).
+func ceilMinute(t int64) int64 { return floorMinute(t + minuteMS - 1) }
+
+// span is one bucket [lo, hi) in Unix ms, cut into the whole minutes
+// [mlo, mhi) that minute_counts holds and the edges [lo, mlo) and
+// [mhi, hi) left to count from the facts. A bucket holding no whole minute
+// has mlo = mhi = hi.
+type span struct{ lo, mlo, mhi, hi int64 }
+
+func spans(b store.Buckets) []span {
+	n := b.N()
+	from, to, step := b.From.UnixMilli(), b.To.UnixMilli(), b.Step.Milliseconds()
+	sp := make([]span, n)
+	for i := range sp {
+		lo := from + int64(i)*step
+		hi := min(lo+step, to)
+		mlo, mhi := ceilMinute(lo), floorMinute(hi)
+		if mlo >= mhi {
+			mlo, mhi = hi, hi
+		}
+		sp[i] = span{lo, mlo, mhi, hi}
+	}
+	return sp
+}
+
+// countChunk bounds the buckets, and pendingChunk the instants, of one query.
+const (
+	countChunk   = 250
+	pendingChunk = 250
+)
 
 // Count returns, per bucket of b, how many facts of metric m matching filt
 // have their time in that bucket. b.Step must be a whole number of
-// milliseconds. One query does the bucketing: (t - from) / step.
+// milliseconds.
+//
+// Each bucket is counted by its own range: without a namespace or CronJob
+// filter, its whole minutes come from minute_counts and only its edges from
+// the facts; with one, all of it comes from the facts, over the index led
+// by that filter's column. One query counts up to countChunk buckets.
 func (s *Store) Count(ctx context.Context, m store.Metric, b store.Buckets, filt store.Filter) ([]int64, error) {
-	from, at, c, err := metricSource(m, filt)
+	src, err := metricSource(m)
 	if err != nil {
 		return nil, err
-	}
-	n := b.N()
-	counts := make([]int64, n)
-	if n == 0 {
-		return counts, nil
 	}
 	if b.Step%time.Millisecond != 0 {
 		return nil, fmt.Errorf("count %s: step %v is not a whole number of milliseconds", m, b.Step)
 	}
-	lo, hi, step := b.From.UnixMilli(), b.To.UnixMilli(), b.Step.Milliseconds()
-	q := fmt.Sprintf("SELECT (%[1]s - ?) / ? AS bucket, COUNT(*) FROM %[2]s WHERE %[1]s >= ? AND %[1]s < ?%[3]s GROUP BY bucket",
-		at, from, c.and())
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), append([]any{lo, step, lo, hi}, c.args...)...)
-	if err != nil {
-		return nil, fmt.Errorf("count %s: %w", m, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var i, k int64
-		if err := rows.Scan(&i, &k); err != nil {
+	sp := spans(b)
+	counts := make([]int64, 0, len(sp))
+	for start := 0; start < len(sp); start += countChunk {
+		part, err := s.count(ctx, m, src, sp[start:min(start+countChunk, len(sp))], filt)
+		if err != nil {
 			return nil, fmt.Errorf("count %s: %w", m, err)
 		}
-		if i >= 0 && i < int64(n) {
-			counts[i] = k
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count %s: %w", m, err)
+		counts = append(counts, part...)
 	}
 	return counts, nil
 }
 
-// pendingChunk bounds the instants of one PendingAt query.
-const pendingChunk = 200
+func (s *Store) count(ctx context.Context, m store.Metric, src source, sp []span, filt store.Filter) ([]int64, error) {
+	c := src.conds(filt)
+	rollup := filt.Namespace == "" && filt.CronJob == ""
+	values := make([]string, len(sp))
+	var args []any
+	for i, x := range sp {
+		values[i] = "(" + strconv.Itoa(i) + ", CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))"
+		args = append(args, x.lo, x.mlo, x.mhi, x.hi)
+	}
+	facts := func(lo, hi string) string {
+		return fmt.Sprintf("(SELECT COUNT(*) FROM %s WHERE %s >= %s AND %s < %s%s)", src.from, src.at, lo, src.at, hi, c.and())
+	}
+	var q string
+	if rollup {
+		var cluster string
+		if filt.Cluster != "" {
+			cluster = " AND c.cluster = ?"
+			args = append(args, filt.Cluster)
+		}
+		q = fmt.Sprintf(`(SELECT COALESCE(CAST(SUM(c.n) AS BIGINT), 0) FROM minute_counts c
+			WHERE c.metric = '%s' AND c.minute_at >= b.mlo AND c.minute_at < b.mhi%s) + %s + %s`,
+			m, cluster, facts("b.lo", "b.mlo"), facts("b.mhi", "b.hi"))
+		args = append(args, c.args...)
+		args = append(args, c.args...)
+	} else {
+		q = facts("b.lo", "b.hi")
+		args = append(args, c.args...)
+	}
+	q = "WITH b (i, lo, mlo, mhi, hi) AS (VALUES " + strings.Join(values, ", ") + ") SELECT b.i, " + q + " FROM b"
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	counts := make([]int64, len(sp))
+	for rows.Next() {
+		var i int
+		var k int64
+		if err := rows.Scan(&i, &k); err != nil {
+			return nil, err
+		}
+		counts[i] = k
+	}
+	return counts, rows.Err()
+}
 
 // PendingAt returns, for each instant t in at, how many pods matching filt
 // were Pending at t: created at or before t, and PendingUntil unknown or
 // after t.
 //
-// Per instant it counts two disjoint sets, each over an index: pods created
-// in the window (t - pendingWindowMS, t], and pods created before that which
-// can only still be pending if their Pending lasted longer than the window,
-// which the partial index pods_long_pending holds.
+// For each instant it counts three disjoint sets of pods, each from a range
+// of an index: those created in the 15 minutes up to t; those created in the
+// 4 hours before that, which can only still be pending if Pending lasted
+// over 15 minutes (index pods_pending_long); and older ones, pending over 4
+// hours (pods_pending_longer).
 func (s *Store) PendingAt(ctx context.Context, at []time.Time, filt store.Filter) ([]int64, error) {
 	counts := make([]int64, 0, len(at))
 	for start := 0; start < len(at); start += pendingChunk {
 		part, err := s.pendingAt(ctx, at[start:min(start+pendingChunk, len(at))], filt)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("pending at: %w", err)
 		}
 		counts = append(counts, part...)
 	}
@@ -138,26 +205,28 @@ func (s *Store) pendingAt(ctx context.Context, at []time.Time, filt store.Filter
 	var c conds
 	c.filter(filt, "p.cluster", "p.namespace", "p.cronjob")
 	values := make([]string, len(at))
-	args := make([]any, 0, len(at)+2*len(c.args))
+	args := make([]any, 0, len(at)+3*len(c.args))
 	for i, t := range at {
 		values[i] = "(" + strconv.Itoa(i) + ", CAST(? AS BIGINT))"
 		args = append(args, t.UnixMilli())
 	}
-	args = append(args, c.args...)
-	args = append(args, c.args...)
-	window := strconv.Itoa(pendingWindowMS)
+	for range 3 {
+		args = append(args, c.args...)
+	}
+	short, medium := strconv.Itoa(pendingShortMS), strconv.Itoa(pendingMediumMS)
+	const stillPending = " AND (p.pending_until IS NULL OR p.pending_until > t.at)"
 	q := `WITH t (i, at) AS (VALUES ` + strings.Join(values, ", ") + `)
 		SELECT t.i,
 			(SELECT COUNT(*) FROM pods p
-				WHERE p.created_at > t.at - ` + window + ` AND p.created_at <= t.at
-				AND (p.pending_until IS NULL OR p.pending_until > t.at)` + c.and() + `)
-			+ (SELECT COUNT(*) FROM pods p
-				WHERE ` + longPending + ` AND p.created_at <= t.at - ` + window + `
-				AND (p.pending_until IS NULL OR p.pending_until > t.at)` + c.and() + `)
+				WHERE p.created_at > t.at - ` + short + ` AND p.created_at <= t.at` + stillPending + c.and() + `)
+			+ (SELECT COUNT(*) FROM pods p WHERE ` + pendingLong + `
+				AND p.created_at > t.at - ` + medium + ` AND p.created_at <= t.at - ` + short + stillPending + c.and() + `)
+			+ (SELECT COUNT(*) FROM pods p WHERE ` + pendingLonger + `
+				AND p.created_at <= t.at - ` + medium + stillPending + c.and() + `)
 		FROM t`
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
-		return nil, fmt.Errorf("pending at: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	counts := make([]int64, len(at))
@@ -165,30 +234,39 @@ func (s *Store) pendingAt(ctx context.Context, at []time.Time, filt store.Filter
 		var i int
 		var k int64
 		if err := rows.Scan(&i, &k); err != nil {
-			return nil, fmt.Errorf("pending at: %w", err)
+			return nil, err
 		}
 		counts[i] = k
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("pending at: %w", err)
-	}
-	return counts, nil
+	return counts, rows.Err()
 }
 
 // TopCronJobs returns the CronJobs with the most runs created in [from, to),
 // most first, ties by namespace then name, at most limit rows. Runs without
 // a CronJob are left out. Without a cluster filter, CronJobs of the same
 // namespace and name in several clusters count as one.
+//
+// It counts the range of each CronJob in run_cronjobs separately, so that
+// it reads only the runs in [from, to).
 func (s *Store) TopCronJobs(ctx context.Context, from, to time.Time, filt store.Filter, limit int) ([]store.CronJobCount, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	var c conds
-	c.filter(filt, "r.cluster", "r.namespace", "r.cronjob")
-	q := `SELECT r.namespace, r.cronjob, COUNT(*) AS n FROM runs r
-		WHERE r.created_at >= ? AND r.created_at < ? AND r.cronjob <> ''` + c.and() + `
-		GROUP BY r.namespace, r.cronjob
-		ORDER BY n DESC, r.namespace, r.cronjob
+	c.filter(filt, "g.cluster", "g.namespace", "g.cronjob")
+	where := ""
+	if len(c.sql) > 0 {
+		where = " WHERE " + strings.Join(c.sql, " AND ")
+	}
+	q := `SELECT namespace, cronjob, CAST(SUM(n) AS BIGINT) AS total FROM (
+			SELECT g.namespace, g.cronjob, (SELECT COUNT(*) FROM runs r
+				WHERE r.cronjob = g.cronjob AND r.namespace = g.namespace AND r.cluster = g.cluster
+				AND r.created_at >= ? AND r.created_at < ?) AS n
+			FROM run_cronjobs g` + where + `
+		) t
+		WHERE n > 0
+		GROUP BY namespace, cronjob
+		ORDER BY total DESC, namespace, cronjob
 		LIMIT ?`
 	args := append([]any{from.UnixMilli(), to.UnixMilli()}, c.args...)
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), append(args, limit)...)
@@ -217,7 +295,7 @@ func (s *Store) RecentEvents(ctx context.Context, from, to time.Time, filt store
 		return nil, nil
 	}
 	var c conds
-	filterEvents(&c, filt)
+	c.filter(filt, "e.cluster", "e.namespace", "e.cronjob")
 	q := `SELECT e.cluster, e.uid, e.namespace, e.involved_kind, e.involved_name, e.involved_uid, e.event_type,
 			e.reason, e.message, e.source, e.event_count, e.first_seen, e.last_seen
 		FROM events e

@@ -191,6 +191,7 @@ func migrations() [][]string {
 				n         BIGINT NOT NULL,
 				PRIMARY KEY (metric, minute_at, cluster)
 			)`,
+			`CREATE INDEX minute_counts_n ON minute_counts (metric, minute_at, cluster, n)`,
 		},
 	}
 }

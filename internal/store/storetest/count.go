@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -377,5 +379,154 @@ func (s suite) testCountBuckets(t *testing.T) {
 			}
 			diff(t, "counts", tc.want, got)
 		})
+	}
+}
+
+// testCountMatchesFacts writes a random history in random order and checks
+// Count, for buckets that start anywhere within a minute, against counts
+// worked out from the facts themselves.
+func (s suite) testCountMatchesFacts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	anyTime := func() time.Time { return at(-hour + time.Duration(rng.Int64N(int64(6*hour/msec)))*msec) }
+	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
+	type fact struct {
+		cluster, namespace, cronJob string
+		at                          time.Time
+	}
+	want := map[store.Metric][]fact{}
+	var writes []model.Facts
+	for i := range 300 {
+		c, ns, cj := pick("east", "west"), pick("ns1", "ns2"), pick("a", "b", "")
+		ft := func(t time.Time) fact { return fact{c, ns, cj, t} }
+		run := model.Run{Cluster: c, Namespace: ns, UID: fmt.Sprintf("run-%d", i), CronJob: cj, CreatedAt: anyTime()}
+		pod := model.Pod{Cluster: c, Namespace: ns, UID: fmt.Sprintf("pod-%d", i), JobUID: run.UID,
+			CreatedAt: run.CreatedAt, Phase: model.PhaseRunning} // its CronJob comes from the run
+		writes = append(writes, model.Facts{Runs: []model.Run{run}}, model.Facts{Pods: []model.Pod{pod}})
+		want[store.RunsCreated] = append(want[store.RunsCreated], ft(run.CreatedAt))
+
+		finished := anyTime()
+		switch rng.IntN(3) {
+		case 0:
+			run.FinishedAt, run.Outcome, pod.FinishedAt, pod.Phase = finished, model.OutcomeSucceeded, finished, model.PhaseSucceeded
+			want[store.RunsSucceeded] = append(want[store.RunsSucceeded], ft(finished))
+			want[store.PodsSucceeded] = append(want[store.PodsSucceeded], ft(finished))
+			want[store.PodsFinished] = append(want[store.PodsFinished], ft(finished))
+		case 1:
+			run.FinishedAt, run.Outcome, pod.FinishedAt, pod.Phase = finished, model.OutcomeFailed, finished, model.PhaseFailed
+			want[store.RunsFailed] = append(want[store.RunsFailed], ft(finished))
+			want[store.PodsFailed] = append(want[store.PodsFailed], ft(finished))
+			want[store.PodsFinished] = append(want[store.PodsFinished], ft(finished))
+		}
+		writes = append(writes, model.Facts{Runs: []model.Run{run}}, model.Facts{Pods: []model.Pod{pod}})
+
+		if n := rng.IntN(6) - 2; n > 0 { // OOM kills: the pod counts at the first
+			var first time.Time
+			for a := range n {
+				ft := anyTime()
+				if first.IsZero() || ft.Before(first) {
+					first = ft
+				}
+				writes = append(writes, model.Facts{Terminations: []model.Termination{{Cluster: c, PodUID: pod.UID,
+					Container: "main", Attempt: int32(a), Reason: model.ReasonOOMKilled, FinishedAt: ft}}})
+			}
+			want[store.PodsOOM] = append(want[store.PodsOOM], ft(first))
+		}
+		if n := rng.IntN(6) - 2; n > 0 { // crash loops: the pod counts at the first
+			var first time.Time
+			for a := range n {
+				fs := anyTime()
+				if first.IsZero() || fs.Before(first) {
+					first = fs
+				}
+				writes = append(writes, model.Facts{Waits: []model.Waiting{{Cluster: c, PodUID: pod.UID,
+					Container: "main", Attempt: int32(a), Reason: model.ReasonCrashLoopBackOff, FirstSeen: fs}}})
+			}
+			want[store.PodsCrashLoop] = append(want[store.PodsCrashLoop], ft(first))
+		}
+		for r := range rng.IntN(3) {
+			ra := anyTime()
+			writes = append(writes, model.Facts{Restarts: []model.Restart{{Cluster: c, PodUID: pod.UID,
+				Container: "main", Index: int32(r + 1), At: ra}}})
+			want[store.Restarts] = append(want[store.Restarts], ft(ra))
+		}
+		for e := range rng.IntN(3) { // an event seen several times counts once, at its last
+			ev := model.Event{Cluster: c, UID: fmt.Sprintf("ev-%d-%d", i, e), Namespace: ns}
+			switch {
+			case e == 0 && cj != "":
+				ev.InvolvedKind, ev.InvolvedName = "CronJob", cj
+			case rng.IntN(2) == 0:
+				ev.InvolvedKind, ev.InvolvedUID = "Job", run.UID
+			default:
+				ev.InvolvedKind, ev.InvolvedUID = "Pod", pod.UID
+			}
+			var last time.Time
+			for v := range 1 + rng.IntN(3) {
+				ev.Count, ev.LastSeen = int32(v+1), anyTime()
+				if ev.LastSeen.After(last) {
+					last = ev.LastSeen
+				}
+				writes = append(writes, model.Facts{Events: []model.Event{ev}})
+			}
+			want[store.Events] = append(want[store.Events], ft(last))
+		}
+	}
+	st := s.store(t)
+	rng.Shuffle(len(writes), func(i, j int) { writes[i], writes[j] = writes[j], writes[i] })
+	// A quarter of the runs come last, after everything about them: their
+	// CronJob reaches pods, restarts and events only then.
+	late := func(w model.Facts) bool {
+		for _, r := range w.Runs {
+			var i int
+			if _, err := fmt.Sscanf(r.UID, "run-%d", &i); err == nil && i%4 == 0 {
+				return true
+			}
+		}
+		return false
+	}
+	slices.SortStableFunc(writes, func(a, b model.Facts) int {
+		switch la, lb := late(a), late(b); {
+		case la == lb:
+			return 0
+		case lb:
+			return -1
+		}
+		return 1
+	})
+	for len(writes) > 0 {
+		var batch model.Facts
+		n := min(1+rng.IntN(30), len(writes))
+		for _, w := range writes[:n] {
+			batch.Add(w)
+		}
+		write(t, st, batch)
+		writes = writes[n:]
+	}
+
+	layouts := []store.Buckets{
+		{From: at(-37*minute + 13457*msec), To: at(4*hour + 29*time.Second + msec), Step: minute},
+		{From: at(-37*minute + 13457*msec), To: at(4*hour + 29*time.Second + msec), Step: 5 * minute},
+		{From: at(-59*minute - 999*msec), To: at(5 * hour), Step: 17*minute + 3*msec},
+		{From: at(-hour), To: at(5 * hour), Step: hour},
+		{From: at(30 * time.Second), To: at(5*hour + 30*time.Second), Step: 6 * hour},
+	}
+	filters := []store.Filter{{}, {Cluster: "east"}, {Namespace: "ns2"}, {CronJob: "a"}, {Cluster: "west", CronJob: "b"},
+		{Cluster: "east", Namespace: "ns1"}}
+	for _, m := range store.Metrics {
+		for _, b := range layouts {
+			for _, filt := range filters {
+				exp := make([]int64, b.N())
+				for _, f := range want[m] {
+					if filt.Cluster != "" && f.cluster != filt.Cluster || filt.Namespace != "" && f.namespace != filt.Namespace ||
+						filt.CronJob != "" && f.cronJob != filt.CronJob {
+						continue
+					}
+					if i := b.Index(f.at); i >= 0 {
+						exp[i]++
+					}
+				}
+				diff(t, fmt.Sprintf("%s from %v step %v, %+v", m, b.From.Sub(at(0)), b.Step, filt), exp,
+					count(t, st, m, b, filt))
+			}
+		}
 	}
 }

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Count", s.testCount},
 		{"CountDetails", s.testCountDetails},
 		{"CountBuckets", s.testCountBuckets},
+		{"CountMatchesFacts", s.testCountMatchesFacts},
 		{"PendingAt", s.testPendingAt},
 		{"PendingAtManyInstants", s.testPendingAtManyInstants},
 		{"TopCronJobs", s.testTopCronJobs},
