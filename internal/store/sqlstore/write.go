@@ -42,8 +42,11 @@ type writeStmts struct {
 // Merge rules, one per column kind (see store.Store.Write). Each returns the
 // SET clause of an upsert into table.
 
+// firstTime keeps the earliest known time (NULL is unknown), so a time
+// taken from the observation clock never beats an earlier or exact one, in
+// whatever order they arrive.
 func firstTime(table, col string) string {
-	return fmt.Sprintf("%[2]s = COALESCE(%[1]s.%[2]s, excluded.%[2]s)", table, col)
+	return smallest(table, col)
 }
 
 func firstText(table, col string) string {
