@@ -1,11 +1,15 @@
 package ledger
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/batchlens/batchlens/internal/model"
 	"github.com/batchlens/batchlens/internal/store"
 )
 
@@ -74,6 +78,7 @@ func FuzzPodUpdates(f *testing.F) {
 	f.Add([]byte{3, 0, 5, 1, 0, 2, 7, 1}, []byte{0, 1, 2, 3, 4, 5, 6, 7})
 	f.Add([]byte{4, 1, 2, 0, 9, 1, 1, 3, 0, 2, 2}, []byte{9, 3, 3, 1, 0, 8, 8})
 	f.Add([]byte{0}, []byte{1, 1, 1})
+	r := newReplayer(f)
 	f.Fuzz(func(t *testing.T, life, delivery []byte) {
 		if len(delivery) > 64 {
 			delivery = delivery[:64]
@@ -95,8 +100,8 @@ func FuzzPodUpdates(f *testing.F) {
 				once = append(once, l)
 			}
 		}
-		want := replay(t, once)
-		if diff := cmp.Diff(want, replay(t, got)); diff != "" {
+		want := r.replay(t, once)
+		if diff := cmp.Diff(want, r.replay(t, got)); diff != "" {
 			t.Fatalf("delivery order changed the ledger (-once in order +as delivered):\n%s", diff)
 		}
 		var maxRestarts int32
@@ -111,6 +116,68 @@ func FuzzPodUpdates(f *testing.F) {
 		for _, m := range []store.Metric{store.PodsFinished, store.PodsOOM, store.PodsCrashLoop, store.PodsFailed} {
 			if want.Counts[m] > 1 {
 				t.Errorf("%s = %d for one pod", m, want.Counts[m])
+			}
+		}
+	})
+}
+
+// FuzzPodFacts feeds the ledger arbitrary container statuses and text — any
+// restartCount, any mix of state and lastState, hostile strings — and checks
+// the facts' invariants: no panic, text valid and bounded, each natural key
+// once, restart indices exactly 1..restartCount (minus a restart created but
+// not started), attempts within 0..restartCount. It runs the ledger alone,
+// so it fuzzes fast; FuzzPodUpdates checks the store side.
+func FuzzPodFacts(f *testing.F) {
+	f.Add(int32(3), uint8(2), uint8(1), "OOMKilled", "<script>alert(1)</script>", "Running")
+	f.Add(int32(0), uint8(1), uint8(0), "Error", "\xff\xfe", "Failed")
+	f.Add(int32(-1), uint8(0), uint8(2), "", strings.Repeat("x", 5000), "")
+	f.Fuzz(func(t *testing.T, restarts int32, state, last uint8, reason, text, ph string) {
+		cs := corev1.ContainerStatus{RestartCount: restarts}
+		switch state % 4 {
+		case 1:
+			cs.State = running(5)
+		case 2:
+			cs.State = terminated(reason, 1, 5, 9)
+			cs.State.Terminated.Message = text
+		case 3:
+			cs.State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: text}}
+		}
+		if last%2 == 1 {
+			cs.LastTerminationState = terminated(reason, 137, 1, 4)
+		}
+		p := pod("p", phase(corev1.PodPhase(ph)), status(cs), func(p *corev1.Pod) { p.Status.Message, p.Status.Reason = text, reason })
+		facts := (&Ledger{Cluster: "c"}).Pod(p, state%5 == 0, sec(60))
+		texts := []string{facts.Pods[0].Message, facts.Pods[0].Reason}
+		keys := map[string]bool{}
+		key := func(k string) {
+			if keys[k] {
+				t.Fatalf("key %s twice in one look", k)
+			}
+			keys[k] = true
+		}
+		for _, x := range facts.Terminations {
+			key(fmt.Sprintf("t/%d", x.Attempt))
+			if x.Attempt < 0 || x.Attempt > max(restarts, 0) {
+				t.Errorf("attempt %d outside 0..%d", x.Attempt, restarts)
+			}
+			texts = append(texts, x.Message, x.Reason)
+		}
+		for _, x := range facts.Waits {
+			key("w/" + x.Reason)
+			texts = append(texts, x.Message, x.Reason)
+		}
+		for i, x := range facts.Restarts {
+			key(fmt.Sprintf("r/%d", x.Index))
+			if x.Index != int32(i+1) || x.At.IsZero() {
+				t.Errorf("restart %d: %+v", i, x)
+			}
+		}
+		if n := int32(len(facts.Restarts)); n != max(restarts, 0) && n != restarts-1 {
+			t.Errorf("%d restarts for restartCount %d", n, restarts)
+		}
+		for _, s := range texts {
+			if len(s) > model.MaxMessage || !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+				t.Errorf("text not cleaned: %q", s)
 			}
 		}
 	})

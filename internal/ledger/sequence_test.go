@@ -38,13 +38,13 @@ type state struct {
 	Evidence map[string][]any
 }
 
-func readState(t *testing.T, s store.Store, looks []look) state {
+func readState(t *testing.T, s store.Store, cluster string, looks []look) state {
 	t.Helper()
 	ctx := context.Background()
 	b := store.Buckets{From: sec(-3600), To: sec(7200), Step: time.Hour}
 	st := state{Counts: map[store.Metric]int64{}, Evidence: map[string][]any{}}
 	for _, m := range store.Metrics {
-		c, err := s.Count(ctx, m, b, store.Filter{})
+		c, err := s.Count(ctx, m, b, store.Filter{Cluster: cluster})
 		if err != nil {
 			t.Fatalf("count %s: %v", m, err)
 		}
@@ -52,7 +52,7 @@ func readState(t *testing.T, s store.Store, looks []look) state {
 			st.Counts[m] += n
 		}
 	}
-	pend, err := s.PendingAt(ctx, []time.Time{sec(0), sec(5), sec(30), sec(120), sec(7000)}, store.Filter{})
+	pend, err := s.PendingAt(ctx, []time.Time{sec(0), sec(5), sec(30), sec(120), sec(7000)}, store.Filter{Cluster: cluster})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,24 +65,35 @@ func readState(t *testing.T, s store.Store, looks []look) state {
 				continue
 			}
 			seen[string(o.UID)] = true
-			r, err := s.Run(ctx, "c1", string(o.UID))
+			r, err := s.Run(ctx, cluster, string(o.UID))
 			if err != nil {
 				t.Fatalf("run %s: %v", o.UID, err)
 			}
+			r.Cluster = ""
 			st.Runs = append(st.Runs, r)
 		case *corev1.Pod:
 			if seen[string(o.UID)] {
 				continue
 			}
 			seen[string(o.UID)] = true
-			p, err := s.Pod(ctx, "c1", string(o.UID))
+			p, err := s.Pod(ctx, cluster, string(o.UID))
 			if err != nil {
 				t.Fatalf("pod %s: %v", o.UID, err)
 			}
+			p.Cluster = ""
 			st.Pods = append(st.Pods, p)
-			terms, restarts, waits, err := s.PodEvidence(ctx, "c1", string(o.UID))
+			terms, restarts, waits, err := s.PodEvidence(ctx, cluster, string(o.UID))
 			if err != nil {
 				t.Fatal(err)
+			}
+			for i := range terms {
+				terms[i].Cluster = ""
+			}
+			for i := range restarts {
+				restarts[i].Cluster = ""
+			}
+			for i := range waits {
+				waits[i].Cluster = ""
 			}
 			st.Evidence[string(o.UID)] = []any{terms, restarts, waits}
 		}
@@ -90,26 +101,40 @@ func readState(t *testing.T, s store.Store, looks []look) state {
 	return st
 }
 
-// replay writes looks through the ledger into a new store, one batch per
-// look, and returns what the store knows afterwards.
-func replay(t *testing.T, looks []look) state {
-	t.Helper()
-	s, err := sqlite.Open(context.Background(), t.TempDir()+"/ledger.db")
+// replayer writes sequences of looks into one store, each sequence as a
+// cluster of its own, so that every replay starts from nothing without the
+// cost of a new database.
+type replayer struct {
+	s store.Store
+	n int
+}
+
+func newReplayer(tb testing.TB) *replayer {
+	s, err := sqlite.Open(context.Background(), tb.TempDir()+"/ledger.db")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer s.Close()
-	l := &Ledger{Cluster: "c1"}
+	tb.Cleanup(func() { s.Close() })
+	return &replayer{s: s}
+}
+
+// replay writes looks through the ledger, one batch per look, and returns
+// what the store knows afterwards, with the cluster names left out.
+func (r *replayer) replay(t *testing.T, looks []look) state {
+	t.Helper()
+	r.n++
+	cluster := fmt.Sprintf("c%d", r.n)
+	l := &Ledger{Cluster: cluster}
 	for _, lk := range looks {
 		f, ok := l.Object(lk.obj, lk.deleted, lk.at)
 		if !ok {
 			t.Fatalf("ledger ignored %T", lk.obj)
 		}
-		if err := s.Write(context.Background(), f); err != nil {
+		if err := r.s.Write(context.Background(), f); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return readState(t, s, looks)
+	return readState(t, r.s, cluster, looks)
 }
 
 // orders are the ways a sequence of looks may reach the ledger; all of them
@@ -261,9 +286,10 @@ func TestSequences(t *testing.T) {
 			},
 		},
 	}
+	r := newReplayer(t)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			want := replay(t, tc.looks)
+			want := r.replay(t, tc.looks)
 			for _, m := range store.Metrics {
 				if want.Counts[m] != tc.counts[m] {
 					t.Errorf("%s = %d, want %d", m, want.Counts[m], tc.counts[m])
@@ -272,7 +298,7 @@ func TestSequences(t *testing.T) {
 			tc.check(t, want)
 			for _, o := range orders {
 				t.Run(o.name, func(t *testing.T) {
-					got := replay(t, o.of(tc.looks))
+					got := r.replay(t, o.of(tc.looks))
 					if diff := cmp.Diff(want, got); diff != "" {
 						t.Errorf("%s delivery changed the ledger (-in order +%s):\n%s", o.name, o.name, diff)
 					}
