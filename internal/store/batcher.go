@@ -24,6 +24,72 @@ type Batcher struct {
 	pending model.Facts
 	n       int
 	written uint64
+	seen    seen
+}
+
+// seen remembers the facts last queued under each natural key. A watch
+// repeats most facts on every look at an object (a termination stays in
+// lastState, restarts stay counted); merging an identical fact again changes
+// nothing, so the Batcher skips it. It is a cache: when it holds maxSeen
+// keys it starts over, which costs only some redundant writes.
+type seen struct {
+	pods  map[[2]string]model.Pod
+	runs  map[[2]string]model.Run
+	terms map[termKey]model.Termination
+	rests map[termKey]model.Restart
+	size  int
+}
+
+type termKey struct {
+	cluster, pod, container string
+	n                       int32
+}
+
+const maxSeen = 200_000
+
+// fresh reports whether v differs from what was last queued under k, and
+// remembers it.
+func fresh[K comparable, V comparable](m *map[K]V, size *int, k K, v V) bool {
+	if *m == nil || *size >= maxSeen {
+		*m = map[K]V{}
+	}
+	if old, ok := (*m)[k]; ok && old == v {
+		return false
+	}
+	if _, ok := (*m)[k]; !ok {
+		*size++
+	}
+	(*m)[k] = v
+	return true
+}
+
+// filter drops the facts of f already queued unchanged.
+func (s *seen) filter(f model.Facts) model.Facts {
+	if s.size >= maxSeen {
+		*s = seen{}
+	}
+	out := model.Facts{CronJobs: f.CronJobs, Waits: f.Waits, Events: f.Events}
+	for _, p := range f.Pods {
+		if fresh(&s.pods, &s.size, [2]string{p.Cluster, p.UID}, p) {
+			out.Pods = append(out.Pods, p)
+		}
+	}
+	for _, r := range f.Runs {
+		if fresh(&s.runs, &s.size, [2]string{r.Cluster, r.UID}, r) {
+			out.Runs = append(out.Runs, r)
+		}
+	}
+	for _, t := range f.Terminations {
+		if fresh(&s.terms, &s.size, termKey{t.Cluster, t.PodUID, t.Container, t.Attempt}, t) {
+			out.Terminations = append(out.Terminations, t)
+		}
+	}
+	for _, r := range f.Restarts {
+		if fresh(&s.rests, &s.size, termKey{r.Cluster, r.PodUID, r.Container, r.Index}, r) {
+			out.Restarts = append(out.Restarts, r)
+		}
+	}
+	return out
 }
 
 // NewBatcher returns a Batcher writing to s in batches of up to maxFacts
@@ -37,6 +103,7 @@ func NewBatcher(s Store, log *slog.Logger, maxFacts int, interval time.Duration)
 func (b *Batcher) Add(ctx context.Context, f model.Facts) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	f = b.seen.filter(f)
 	b.pending.Add(f)
 	b.n += count(f)
 	if b.n < b.maxFacts {
