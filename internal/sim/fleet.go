@@ -107,7 +107,7 @@ type Spec struct {
 	Behavior Mix
 }
 
-// DefaultFleet is twenty CronJobs across the namespaces forecasting, recsys
+// DefaultFleet is twenty-one CronJobs across the namespaces forecasting, recsys
 // and fraud, on schedules from every minute (in banking hours) to daily, plus
 // two generators of plain Jobs: about 9,900 runs a week. Outside banking
 // hours every Outcome still has about six expected occurrences in any six
@@ -201,6 +201,13 @@ func DefaultFleet() []Spec {
 			Image: reg + "forecasting/reconcile:1.1.2", Command: py("forecast.reconcile"), CPU: "2", Memory: "6Gi",
 			RestartPolicy: onFailure, BackoffLimit: 3, ActiveDeadline: 2 * time.Hour, Runtime: 40 * time.Minute,
 			Behavior: Mix{Succeed: 90, CrashLoop: 10}},
+
+		// A model waiting for GPU nodes the cluster does not have yet: every
+		// run sits Pending until its deadline, so some pod is always Pending.
+		{Namespace: "forecasting", Name: "gpu-demand-transformer", Schedule: "*/15 * * * *",
+			Image: reg + "forecasting/demand-transformer:0.2.0", Command: py("forecast.transformer"), CPU: "4", Memory: "16Gi",
+			RestartPolicy: never, BackoffLimit: 1, ActiveDeadline: 40 * time.Minute, Runtime: 20 * time.Minute,
+			Behavior: Mix{NeverScheduled: 100}},
 
 		// plain Jobs, created by pipelines now and then
 		{Namespace: "forecasting", Name: "adhoc-backfill", Every: 2 * time.Hour,
