@@ -25,7 +25,7 @@ type look struct {
 	at      time.Time
 }
 
-func see(s int, obj runtime.Object) look { return look{obj: obj, at: sec(s)} }
+func see(s int, obj runtime.Object) look  { return look{obj: obj, at: sec(s)} }
 func gone(s int, obj runtime.Object) look { return look{obj: obj, deleted: true, at: sec(s)} }
 
 // state is everything the store knows about the objects of a sequence, read
@@ -317,4 +317,3 @@ func completeAt(s int) func(*batchv1.Job) {
 		}
 	}
 }
-

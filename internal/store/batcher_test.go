@@ -34,7 +34,7 @@ func TestBatcher(t *testing.T) {
 		{"first look is written (3 facts fill the batch)", look, 3},
 		{"the same look again writes nothing", look, 3},
 		{"a changed pod is written, its unchanged evidence is not", model.Facts{
-			Pods: []model.Pod{{Cluster: "c", UID: "p", Namespace: "ns", Name: "p", CreatedAt: t0, Phase: model.PhaseFailed}},
+			Pods:         []model.Pod{{Cluster: "c", UID: "p", Namespace: "ns", Name: "p", CreatedAt: t0, Phase: model.PhaseFailed}},
 			Terminations: []model.Termination{term}, Restarts: []model.Restart{restart}}, 4},
 		{"events and waits are always written", model.Facts{Waits: []model.Waiting{{Cluster: "c", PodUID: "p", Container: "main", Reason: "CrashLoopBackOff", FirstSeen: t0, LastSeen: t0}}}, 5},
 	}

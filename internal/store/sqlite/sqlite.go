@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"strings"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -43,9 +44,13 @@ type Store struct {
 // Open opens the SQLite database at path, creating it if needed, and
 // migrates its schema to the current version. A database written by a newer
 // batchlens is refused with an error wrapping sqlstore.ErrNewerSchema. path
-// must name a file: the writer and the readers are separate connections, so
-// an in-memory database would not be shared between them.
+// must name a file (not a "file:" URI): the writer and the readers are
+// separate connections, so an in-memory database would not be shared
+// between them.
 func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.Contains(path, ":memory:") || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("open %q: want the path of a database file", path)
+	}
 	w, err := openDB(ctx, path, false)
 	if err != nil {
 		return nil, err
@@ -80,6 +85,9 @@ func openDB(ctx context.Context, path string, readOnly bool) (*sql.DB, error) {
 	q.Add("_pragma", "foreign_keys(0)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", fmt.Sprintf("cache_size(-%d)", cacheKiB))
+	// Statement journals (every upsert in a transaction has one) and
+	// sorts in memory, not in temporary files.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	} else {

@@ -109,9 +109,11 @@ func TestOpenPaths(t *testing.T) {
 	if _, err := os.Stat(odd); err != nil {
 		t.Errorf("database not at the path given: %v", err)
 	}
-	if s, err := Open(context.Background(), filepath.Join(dir, "missing", "x.db")); err == nil {
-		s.Close()
-		t.Error("Open in a missing directory: no error")
+	for _, bad := range []string{filepath.Join(dir, "missing", "x.db"), "", ":memory:", "file::memory:?cache=shared"} {
+		if s, err := Open(context.Background(), bad); err == nil {
+			s.Close()
+			t.Errorf("Open(%q): no error", bad)
+		}
 	}
 }
 

@@ -52,9 +52,9 @@ func metricSource(m store.Metric) (source, error) {
 	case store.PodsFailed:
 		return pods("p.finished_at", "p.phase = '"+model.PhaseFailed+"'"), nil
 	case store.PodsOOM:
-		return pods("p.oom_at", ""), nil
+		return scanned(pods("p.oom_at", "")), nil
 	case store.PodsCrashLoop:
-		return pods("p.crashloop_at", ""), nil
+		return scanned(pods("p.crashloop_at", "")), nil
 	case store.Restarts:
 		return source{"restarts x", "x.restarted_at", "", "x.cluster", "x.namespace", "x.cronjob"}, nil
 	case store.Events:
@@ -63,26 +63,48 @@ func metricSource(m store.Metric) (source, error) {
 	return source{}, fmt.Errorf("unknown metric %q", m)
 }
 
-// minuteMS is the length of a minute of minute_counts.
-const minuteMS = 60_000
+// scanned rewrites the namespace and CronJob filters of src so that no
+// index can serve them; for these NOT NULL columns the test is the same:
+//
+//	COALESCE(p.namespace, '') = ?
+//
+// It is for times whose own index (partial and covering) is small: SQLite's
+// planner, having no statistics, would otherwise prefer an index led by
+// namespace or CronJob but ordered by another time, and read every pod of
+// the namespace once per bucket.
+func scanned(src source) source {
+	src.namespace = "COALESCE(" + src.namespace + ", '')"
+	src.cronJob = "COALESCE(" + src.cronJob + ", '')"
+	return src
+}
 
-// floorMinute is the start of the minute holding t (Unix ms).
-func floorMinute(t int64) int64 {
-	m := t % minuteMS
+// The units of minute_counts and cronjob_days, in ms.
+const (
+	minuteMS = 60_000
+	dayMS    = 86_400_000
+)
+
+// floorUnit is the start of the unit holding t (Unix ms).
+func floorUnit(t, unit int64) int64 {
+	m := t % unit
 	if m < 0 {
-		m += minuteMS
+		m += unit
 	}
 	return t - m
 }
 
-// ceilMinute is the first minute start at or after t (Unix ms).
-func ceilMinute(t int64) int64 { return floorMinute(t + minuteMS - 1) }
-
-// span is one bucket [lo, hi) in Unix ms, cut into the whole minutes
-// [mlo, mhi) that minute_counts holds and the edges [lo, mlo) and
-// [mhi, hi) left to count from the facts. A bucket holding no whole minute
-// has mlo = mhi = hi.
+// span is a range [lo, hi) in Unix ms, cut into the whole units [mlo, mhi)
+// that a rollup holds and the edges [lo, mlo) and [mhi, hi) left to count
+// from the facts. A range holding no whole unit has mlo = mhi = hi.
 type span struct{ lo, mlo, mhi, hi int64 }
+
+func cut(lo, hi, unit int64) span {
+	mlo, mhi := floorUnit(lo+unit-1, unit), floorUnit(hi, unit)
+	if mlo >= mhi {
+		mlo, mhi = hi, hi
+	}
+	return span{lo, mlo, mhi, hi}
+}
 
 func spans(b store.Buckets) []span {
 	n := b.N()
@@ -90,12 +112,7 @@ func spans(b store.Buckets) []span {
 	sp := make([]span, n)
 	for i := range sp {
 		lo := from + int64(i)*step
-		hi := min(lo+step, to)
-		mlo, mhi := ceilMinute(lo), floorMinute(hi)
-		if mlo >= mhi {
-			mlo, mhi = hi, hi
-		}
-		sp[i] = span{lo, mlo, mhi, hi}
+		sp[i] = cut(lo, min(lo+step, to), minuteMS)
 	}
 	return sp
 }
@@ -110,10 +127,13 @@ const (
 // have their time in that bucket. b.Step must be a whole number of
 // milliseconds.
 //
-// Each bucket is counted by its own range: without a namespace or CronJob
-// filter, its whole minutes come from minute_counts and only its edges from
-// the facts; with one, all of it comes from the facts, over the index led
-// by that filter's column. One query counts up to countChunk buckets.
+// Each bucket is counted by its own index range, which costs less than
+// grouping the facts of the whole range by bucket. Without a namespace or
+// CronJob filter, a bucket's whole minutes come from minute_counts and only
+// its edges (under a minute each) from the facts; with one, all of it comes
+// from the facts, through the index led by that filter's column (or, for
+// the small OOM and crash-loop indexes, through the time's own). One query
+// counts up to countChunk buckets.
 func (s *Store) Count(ctx context.Context, m store.Metric, b store.Buckets, filt store.Filter) ([]int64, error) {
 	src, err := metricSource(m)
 	if err != nil {
@@ -202,8 +222,9 @@ func (s *Store) PendingAt(ctx context.Context, at []time.Time, filt store.Filter
 }
 
 func (s *Store) pendingAt(ctx context.Context, at []time.Time, filt store.Filter) ([]int64, error) {
-	var c conds
-	c.filter(filt, "p.cluster", "p.namespace", "p.cronjob")
+	// Each instant reads short ranges of pods_created and of the small
+	// partial indexes, which cover the filters (see scanned).
+	c := scanned(source{cluster: "p.cluster", namespace: "p.namespace", cronJob: "p.cronjob"}).conds(filt)
 	values := make([]string, len(at))
 	args := make([]any, 0, len(at)+3*len(c.args))
 	for i, t := range at {
@@ -243,32 +264,51 @@ func (s *Store) pendingAt(ctx context.Context, at []time.Time, filt store.Filter
 
 // TopCronJobs returns the CronJobs with the most runs created in [from, to),
 // most first, ties by namespace then name, at most limit rows. Runs without
-// a CronJob are left out. Without a cluster filter, CronJobs of the same
-// namespace and name in several clusters count as one.
+// a CronJob, or whose namespace is not known, are left out. Without a
+// cluster filter, CronJobs of the same namespace and name in several
+// clusters count as one.
 //
-// It counts the range of each CronJob in run_cronjobs separately, so that
-// it reads only the runs in [from, to).
+// Each CronJob of run_cronjobs is counted separately: its whole days from
+// cronjob_days, the edges of the range (under a day each) from its runs.
 func (s *Store) TopCronJobs(ctx context.Context, from, to time.Time, filt store.Filter, limit int) ([]store.CronJobCount, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
+	days := cut(from.UnixMilli(), to.UnixMilli(), dayMS)
+	// Each part counts [lo, hi) of one CronJob, in the cluster filtered.
+	cluster := func(alias string) string {
+		if filt.Cluster == "" {
+			return ""
+		}
+		return " AND " + alias + ".cluster = ?"
+	}
+	part := func(lo, hi int64) []any {
+		if filt.Cluster != "" {
+			return []any{lo, hi, filt.Cluster}
+		}
+		return []any{lo, hi}
+	}
+	var args []any
+	args = append(args, part(days.mlo, days.mhi)...)
+	args = append(args, part(days.lo, days.mlo)...)
+	args = append(args, part(days.mhi, days.hi)...)
+	runs := `(SELECT COUNT(*) FROM runs r WHERE r.cronjob = g.cronjob AND r.created_at >= ? AND r.created_at < ?
+		AND r.namespace = g.namespace` + cluster("r") + `)`
 	var c conds
-	c.filter(filt, "g.cluster", "g.namespace", "g.cronjob")
+	c.filter(filt, "j.cluster", "j.namespace", "j.cronjob")
 	where := ""
 	if len(c.sql) > 0 {
 		where = " WHERE " + strings.Join(c.sql, " AND ")
 	}
-	q := `SELECT namespace, cronjob, CAST(SUM(n) AS BIGINT) AS total FROM (
-			SELECT g.namespace, g.cronjob, (SELECT COUNT(*) FROM runs r
-				WHERE r.cronjob = g.cronjob AND r.namespace = g.namespace AND r.cluster = g.cluster
-				AND r.created_at >= ? AND r.created_at < ?) AS n
-			FROM run_cronjobs g` + where + `
-		) t
-		WHERE n > 0
-		GROUP BY namespace, cronjob
-		ORDER BY total DESC, namespace, cronjob
+	q := `SELECT g.namespace, g.cronjob,
+			(SELECT COALESCE(CAST(SUM(d.n) AS BIGINT), 0) FROM cronjob_days d
+				WHERE d.cronjob = g.cronjob AND d.namespace = g.namespace AND d.day_at >= ? AND d.day_at < ?` +
+		cluster("d") + `)
+			+ ` + runs + ` + ` + runs + ` AS n
+		FROM (SELECT DISTINCT j.namespace, j.cronjob FROM run_cronjobs j` + where + `) g
+		ORDER BY n DESC, g.namespace, g.cronjob
 		LIMIT ?`
-	args := append([]any{from.UnixMilli(), to.UnixMilli()}, c.args...)
+	args = append(args, c.args...)
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("top cronjobs: %w", err)
@@ -279,6 +319,9 @@ func (s *Store) TopCronJobs(ctx context.Context, from, to time.Time, filt store.
 		var r store.CronJobCount
 		if err := rows.Scan(&r.Namespace, &r.CronJob, &r.Count); err != nil {
 			return nil, fmt.Errorf("top cronjobs: %w", err)
+		}
+		if r.Count == 0 { // CronJobs without runs in range sort last
+			break
 		}
 		top = append(top, r)
 	}

@@ -68,17 +68,29 @@ func migrations() [][]string {
 			`CREATE INDEX runs_created ON runs (created_at, cluster)`,
 			`CREATE INDEX runs_ns_created ON runs (namespace, created_at, cluster, cronjob)`,
 			// Also TopCronJobs: one range per CronJob.
-			`CREATE INDEX runs_cronjob_created ON runs (cronjob, namespace, cluster, created_at)`,
+			`CREATE INDEX runs_cronjob_created ON runs (cronjob, created_at, namespace, cluster)`,
 			`CREATE INDEX runs_finished ON runs (finished_at, outcome, cluster)`,
 			`CREATE INDEX runs_ns_finished ON runs (namespace, finished_at, outcome, cluster, cronjob)`,
 			`CREATE INDEX runs_cronjob_finished ON runs (cronjob, finished_at, outcome, cluster, namespace)`,
-			// The CronJobs that own runs, for TopCronJobs.
+			// For TopCronJobs: the CronJobs that own runs, and how many runs
+			// each created per UTC day (start in Unix ms), a cache of runs
+			// that Write recounts for every day it touches. Both leave out
+			// runs whose namespace is not known.
 			`CREATE TABLE run_cronjobs (
 				cronjob   TEXT NOT NULL,
 				namespace TEXT NOT NULL,
 				cluster   TEXT NOT NULL,
 				PRIMARY KEY (cronjob, namespace, cluster)
 			)`,
+			`CREATE TABLE cronjob_days (
+				cronjob   TEXT NOT NULL,
+				namespace TEXT NOT NULL,
+				day_at    BIGINT NOT NULL,
+				cluster   TEXT NOT NULL,
+				n         BIGINT NOT NULL,
+				PRIMARY KEY (cronjob, namespace, day_at, cluster)
+			)`,
+			`CREATE INDEX cronjob_days_n ON cronjob_days (cronjob, namespace, day_at, cluster, n)`,
 
 			// known is 0 for a row created only to hold oom_at or
 			// crashloop_at of a pod whose Pod fact has not been written yet.

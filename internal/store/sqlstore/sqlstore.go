@@ -4,14 +4,24 @@
 //
 // Portability rules followed by every statement here:
 //   - placeholders are written as ?; Dialect.Rebind turns them into the
-//     backend's own ($1, $2, … for PostgreSQL);
-//   - upserts are INSERT … ON CONFLICT (key) DO UPDATE SET … excluded.…;
+//     backend's own ($1, $2, … for PostgreSQL), and a ? whose type the
+//     statement does not show is written CAST(? AS BIGINT) or CAST(? AS TEXT);
+//   - upserts are INSERT … ON CONFLICT (key) DO UPDATE SET … excluded.…,
+//     with RETURNING where Write needs the merged row;
 //   - no min()/max() scalar functions, GREATEST or LEAST: CASE instead;
 //   - partial indexes whose predicate the queries repeat literally.
 //
 // Encoding: a time is a BIGINT of Unix milliseconds, NULL when unknown (the
-// zero time.Time). Strings are NOT NULL with ” for unknown. Every table has
-// a cluster column, first in every key.
+// zero time.Time). Strings are NOT NULL, empty when unknown. Every table has
+// a cluster column in every key; keys start with the UID (see migrations).
+//
+// Speed: besides the facts, Write keeps two caches of counts, recounted from
+// the facts inside the same transaction for every minute or day a write
+// touches, so they can never drift from them: minute_counts (per metric,
+// cluster and minute) and cronjob_days (runs created per CronJob and day).
+// Count (unless it filters by namespace or CronJob) and TopCronJobs read
+// whole minutes or days there and only the edges of a range from the facts,
+// so a 30-day query reads tens of thousands of rows rather than millions.
 package sqlstore
 
 import (
@@ -30,6 +40,14 @@ type Dialect struct {
 	// Rebind rewrites the ? placeholders of a statement into the
 	// database's own. Nil leaves them as they are.
 	Rebind func(query string) string
+
+	// LockWrites, when not empty, is run first in every Write transaction
+	// to make writers wait for each other, across processes too: the
+	// recounts of minute_counts and cronjob_days are only exact when no
+	// other write commits in between. PostgreSQL needs one, for instance
+	// "SELECT pg_advisory_xact_lock(…)"; SQLite already has a single writer
+	// (BEGIN IMMEDIATE).
+	LockWrites string
 }
 
 func (d Dialect) rebind(q string) string {
@@ -49,7 +67,8 @@ type Store struct {
 
 // New returns a Store that writes through w and reads through r (they may
 // be the same pool). The schema must be current (see Migrate). Writes run in
-// transactions on w; a backend serialises them by giving w one connection.
+// transactions on w, which must not interleave: give w one connection and
+// take the write lock at BEGIN (SQLite), or set d.LockWrites.
 func New(ctx context.Context, w, r *sql.DB, d Dialect) (*Store, error) {
 	s := &Store{w: w, r: r, d: d}
 	if err := s.prepare(ctx); err != nil {

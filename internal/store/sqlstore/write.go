@@ -15,20 +15,25 @@ import (
 type writeStmts struct {
 	cronJob *sql.Stmt
 
+	runTimes      *sql.Stmt // the run's created_at and finished_at before a change
 	run           *sql.Stmt // RETURNING the merged namespace, cronjob, created_at, finished_at, outcome
 	runGroup      *sql.Stmt // records the run's CronJob in run_cronjobs
+	runOrphans    *sql.Stmt // whether pods or events of the run lack its CronJob
 	runEvents     *sql.Stmt // gives the run's CronJob to its events
 	runPodEvents  *sql.Stmt // … to the events of its pods that have none yet
 	runPodRestart *sql.Stmt // … to the restarts of those pods
 	runPods       *sql.Stmt // … and to those pods
 
+	podFinished *sql.Stmt // the pod's finished_at before a change
 	pod         *sql.Stmt // RETURNING the merged namespace, cronjob, finished_at, phase
+	podOrphans  *sql.Stmt // whether restarts or events of the pod lack its owner
 	podRestarts *sql.Stmt // gives the pod's namespace and CronJob to its restarts
 	podEvents   *sql.Stmt // gives the pod's CronJob to its events
 
 	termination *sql.Stmt // RETURNING the merged reason and finished_at
 	oomAt       *sql.Stmt // the pod's oom_at before a change
 	podOOM      *sql.Stmt // RETURNING the new oom_at
+	restartAt   *sql.Stmt // the restart's restarted_at before a change
 	restart     *sql.Stmt // RETURNING restarted_at
 	wait        *sql.Stmt // RETURNING the merged first_seen
 	crashAt     *sql.Stmt // the pod's crashloop_at before a change
@@ -36,7 +41,8 @@ type writeStmts struct {
 	lastSeen    *sql.Stmt // the event's last_seen before a change
 	event       *sql.Stmt // RETURNING the merged last_seen
 
-	recount map[store.Metric]*sql.Stmt // recounts one minute of one cluster into minute_counts
+	recount    map[store.Metric]*sql.Stmt // recounts one minute of one cluster into minute_counts
+	recountDay *sql.Stmt                  // recounts one day of one CronJob into cronjob_days
 }
 
 // Merge rules, one per column kind (see store.Store.Write). Each returns the
@@ -116,6 +122,7 @@ func (s *Store) prepare(ctx context.Context) error {
 				firstTime("cronjobs", "created_at"), firstTime("cronjobs", "deleted_at"),
 			}, "")},
 
+		{&s.st.runTimes, `SELECT created_at, finished_at FROM runs WHERE uid = ? AND cluster = ?`},
 		{&s.st.run, upsert("runs",
 			[]string{"cluster", "uid", "namespace", "name", "cronjob", "created_at", "scheduled_at", "started_at",
 				"finished_at", "outcome", "reason", "message", "succeeded", "failed", "deleted_at"}, nil,
@@ -130,6 +137,11 @@ func (s *Store) prepare(ctx context.Context) error {
 			}, "namespace, cronjob, created_at, finished_at, outcome")},
 		{&s.st.runGroup, `INSERT INTO run_cronjobs (cronjob, namespace, cluster) VALUES (?, ?, ?)
 			ON CONFLICT (cronjob, namespace, cluster) DO NOTHING`},
+		// Checks first, as most runs are written before their pods and events.
+		{&s.st.runOrphans, `SELECT CASE WHEN
+			EXISTS (SELECT 1 FROM pods p WHERE p.job_uid = ? AND p.cluster = ? AND p.cronjob = '')
+			OR EXISTS (SELECT 1 FROM events e WHERE e.involved_uid = ? AND e.cluster = ? AND e.cronjob = '')
+			THEN 1 ELSE 0 END`},
 		{&s.st.runEvents, `UPDATE events SET cronjob = ? WHERE involved_uid = ? AND cluster = ? AND cronjob = ''`},
 		// The pods still without CronJob are found by pods_job_nocron,
 		// so these two must run before runPods fills them.
@@ -139,6 +151,7 @@ func (s *Store) prepare(ctx context.Context) error {
 			(SELECT p.uid FROM pods p WHERE p.job_uid = ? AND p.cluster = ? AND p.cronjob = '')`},
 		{&s.st.runPods, `UPDATE pods SET cronjob = ? WHERE job_uid = ? AND cluster = ? AND cronjob = ''`},
 
+		{&s.st.podFinished, `SELECT finished_at FROM pods WHERE uid = ? AND cluster = ?`},
 		{&s.st.pod, upsert("pods",
 			[]string{"cluster", "uid", "known", "namespace", "name", "job_uid", "job_name", "cronjob", "node",
 				"created_at", "scheduled_at", "started_at", "pending_until", "finished_at", "phase", "reason", "message",
@@ -158,6 +171,10 @@ func (s *Store) prepare(ctx context.Context) error {
 				firstText("pods", "reason"), firstText("pods", "message"),
 				firstTime("pods", "deleted_at"),
 			}, "namespace, cronjob, finished_at, phase")},
+		{&s.st.podOrphans, `SELECT CASE WHEN
+			EXISTS (SELECT 1 FROM restarts x WHERE x.pod_uid = ? AND x.cluster = ? AND (x.namespace = '' OR x.cronjob = ''))
+			OR EXISTS (SELECT 1 FROM events e WHERE e.involved_uid = ? AND e.cluster = ? AND e.cronjob = '')
+			THEN 1 ELSE 0 END`},
 		// Its four ? are namespace, cronjob, pod uid, cluster.
 		{&s.st.podRestarts, `UPDATE restarts SET
 				namespace = CASE WHEN namespace = '' THEN ? ELSE namespace END,
@@ -180,6 +197,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		{&s.st.podOOM, upsert("pods", []string{"cluster", "uid", "oom_at"}, nil, []string{"uid", "cluster"},
 			[]string{smallest("pods", "oom_at")}, "oom_at")},
 
+		{&s.st.restartAt, `SELECT restarted_at FROM restarts
+			WHERE pod_uid = ? AND cluster = ? AND container = ? AND restart_index = ?`},
 		{&s.st.restart, upsert("restarts",
 			[]string{"cluster", "pod_uid", "container", "restart_index", "restarted_at", "namespace", "cronjob"},
 			[]string{"?", "?", "?", "?", "?",
@@ -200,6 +219,10 @@ func (s *Store) prepare(ctx context.Context) error {
 			[]string{smallest("pods", "crashloop_at")}, "crashloop_at")},
 
 		{&s.st.lastSeen, `SELECT last_seen FROM events WHERE uid = ? AND cluster = ?`},
+		{&s.st.recountDay, `INSERT INTO cronjob_days (cronjob, namespace, day_at, cluster, n)
+			SELECT CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS TEXT), COUNT(*) FROM runs r
+			WHERE r.cronjob = ? AND r.created_at >= ? AND r.created_at < ? AND r.namespace = ? AND r.cluster = ?
+			ON CONFLICT (cronjob, namespace, day_at, cluster) DO UPDATE SET n = excluded.n`},
 		{&s.st.event, upsert("events",
 			[]string{"cluster", "uid", "namespace", "involved_kind", "involved_name", "involved_uid", "event_type",
 				"reason", "message", "source", "event_count", "first_seen", "last_seen", "cronjob"},
@@ -256,9 +279,9 @@ func recountSQL(m store.Metric, src source) string {
 
 func (s *Store) closeStmts() error {
 	var errs []error
-	for _, p := range []*sql.Stmt{s.st.cronJob, s.st.run, s.st.runGroup, s.st.runEvents, s.st.runPodEvents,
-		s.st.runPodRestart, s.st.runPods, s.st.pod, s.st.podRestarts, s.st.podEvents, s.st.termination, s.st.oomAt,
-		s.st.podOOM, s.st.restart, s.st.wait, s.st.crashAt, s.st.podCrash, s.st.lastSeen, s.st.event} {
+	for _, p := range []*sql.Stmt{s.st.cronJob, s.st.runTimes, s.st.podFinished, s.st.restartAt, s.st.run, s.st.runGroup, s.st.runOrphans, s.st.runEvents, s.st.runPodEvents,
+		s.st.runPodRestart, s.st.runPods, s.st.pod, s.st.podOrphans, s.st.podRestarts, s.st.podEvents, s.st.termination, s.st.oomAt,
+		s.st.podOOM, s.st.restart, s.st.wait, s.st.crashAt, s.st.podCrash, s.st.lastSeen, s.st.event, s.st.recountDay} {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
@@ -271,8 +294,12 @@ func (s *Store) closeStmts() error {
 	return errors.Join(errs...)
 }
 
-// touched collects the minutes whose counts a write may have changed.
-type touched map[touchedMinute]struct{}
+// touched collects the minutes of minute_counts and the days of
+// cronjob_days whose counts a write may have changed.
+type touched struct {
+	minutes map[touchedMinute]struct{}
+	days    map[touchedDay]struct{}
+}
 
 type touchedMinute struct {
 	metric  store.Metric
@@ -280,10 +307,26 @@ type touchedMinute struct {
 	minute  int64
 }
 
-// add records the minute of t, when t is known.
-func (tm touched) add(m store.Metric, cluster string, t sql.NullInt64) {
-	if t.Valid {
-		tm[touchedMinute{m, cluster, floorMinute(t.Int64)}] = struct{}{}
+type touchedDay struct {
+	cronJob, namespace, cluster string
+	day                         int64
+}
+
+// add records the minutes of the known times among ts.
+func (tm touched) add(m store.Metric, cluster string, ts ...sql.NullInt64) {
+	for _, t := range ts {
+		if t.Valid {
+			tm.minutes[touchedMinute{m, cluster, floorUnit(t.Int64, minuteMS)}] = struct{}{}
+		}
+	}
+}
+
+// addDay records the days of the known times among ts.
+func (tm touched) addDay(cronJob, namespace, cluster string, ts ...sql.NullInt64) {
+	for _, t := range ts {
+		if t.Valid {
+			tm.days[touchedDay{cronJob, namespace, cluster, floorUnit(t.Int64, dayMS)}] = struct{}{}
+		}
 	}
 }
 
@@ -305,6 +348,11 @@ func (s *Store) Write(ctx context.Context, f model.Facts) error {
 	if err != nil {
 		return fmt.Errorf("begin write: %w", err)
 	}
+	if s.d.LockWrites != "" {
+		if _, err := tx.ExecContext(ctx, s.d.LockWrites); err != nil {
+			return rollback(tx, fmt.Errorf("lock writes: %w", err))
+		}
+	}
 	if err := s.write(ctx, tx, &f); err != nil {
 		return rollback(tx, err)
 	}
@@ -315,7 +363,7 @@ func (s *Store) Write(ctx context.Context, f model.Facts) error {
 }
 
 func (s *Store) write(ctx context.Context, tx *sql.Tx, f *model.Facts) error {
-	tm := touched{}
+	tm := touched{minutes: map[touchedMinute]struct{}{}, days: map[touchedDay]struct{}{}}
 	steps := []struct {
 		n  int
 		fn func(context.Context, *sql.Tx, *model.Facts, touched) error
@@ -351,15 +399,22 @@ func (s *Store) writeCronJobs(ctx context.Context, tx *sql.Tx, f *model.Facts, _
 }
 
 func (s *Store) writeRuns(ctx context.Context, tx *sql.Tx, f *model.Facts, tm touched) error {
-	st := tx.StmtContext(ctx, s.st.run)
+	before, st := tx.StmtContext(ctx, s.st.runTimes), tx.StmtContext(ctx, s.st.run)
 	fill := []*sql.Stmt{
 		tx.StmtContext(ctx, s.st.runEvents),
 		tx.StmtContext(ctx, s.st.runPodEvents),
 		tx.StmtContext(ctx, s.st.runPodRestart),
 		tx.StmtContext(ctx, s.st.runPods),
 	}
-	group := tx.StmtContext(ctx, s.st.runGroup)
+	group, orphans := tx.StmtContext(ctx, s.st.runGroup), tx.StmtContext(ctx, s.st.runOrphans)
 	for _, r := range f.Runs {
+		// A time may move earlier (see store.Store.Write): the minutes it
+		// leaves are recounted too.
+		var wasCreated, wasFinished sql.NullInt64
+		if err := before.QueryRowContext(ctx, r.UID, r.Cluster).Scan(&wasCreated, &wasFinished); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read run %s/%s: %w", r.Cluster, r.UID, err)
+		}
 		var namespace, cronJob, outcome string
 		var created, finished sql.NullInt64
 		if err := st.QueryRowContext(ctx, r.Cluster, r.UID, r.Namespace, r.Name, r.CronJob,
@@ -368,18 +423,28 @@ func (s *Store) writeRuns(ctx context.Context, tx *sql.Tx, f *model.Facts, tm to
 			Scan(&namespace, &cronJob, &created, &finished, &outcome); err != nil {
 			return fmt.Errorf("write run %s/%s: %w", r.Cluster, r.UID, err)
 		}
-		tm.add(store.RunsCreated, r.Cluster, created)
+		tm.add(store.RunsCreated, r.Cluster, wasCreated, created)
 		switch outcome {
 		case model.OutcomeSucceeded:
-			tm.add(store.RunsSucceeded, r.Cluster, finished)
+			tm.add(store.RunsSucceeded, r.Cluster, wasFinished, finished)
 		case model.OutcomeFailed:
-			tm.add(store.RunsFailed, r.Cluster, finished)
+			tm.add(store.RunsFailed, r.Cluster, wasFinished, finished)
 		}
 		if cronJob == "" {
 			continue
 		}
-		if _, err := group.ExecContext(ctx, cronJob, namespace, r.Cluster); err != nil {
-			return fmt.Errorf("record cronjob of run %s/%s: %w", r.Cluster, r.UID, err)
+		if namespace != "" {
+			if _, err := group.ExecContext(ctx, cronJob, namespace, r.Cluster); err != nil {
+				return fmt.Errorf("record cronjob of run %s/%s: %w", r.Cluster, r.UID, err)
+			}
+			tm.addDay(cronJob, namespace, r.Cluster, wasCreated, created)
+		}
+		var found int
+		if err := orphans.QueryRowContext(ctx, r.UID, r.Cluster, r.UID, r.Cluster).Scan(&found); err != nil {
+			return fmt.Errorf("find pods and events of run %s/%s: %w", r.Cluster, r.UID, err)
+		}
+		if found == 0 {
+			continue
 		}
 		args := [][]any{
 			{cronJob, r.UID, r.Cluster},
@@ -397,9 +462,15 @@ func (s *Store) writeRuns(ctx context.Context, tx *sql.Tx, f *model.Facts, tm to
 }
 
 func (s *Store) writePods(ctx context.Context, tx *sql.Tx, f *model.Facts, tm touched) error {
-	st := tx.StmtContext(ctx, s.st.pod)
+	before, st := tx.StmtContext(ctx, s.st.podFinished), tx.StmtContext(ctx, s.st.pod)
+	orphans := tx.StmtContext(ctx, s.st.podOrphans)
 	restarts, events := tx.StmtContext(ctx, s.st.podRestarts), tx.StmtContext(ctx, s.st.podEvents)
 	for _, p := range f.Pods {
+		var wasFinished sql.NullInt64
+		if err := before.QueryRowContext(ctx, p.UID, p.Cluster).Scan(&wasFinished); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read pod %s/%s: %w", p.Cluster, p.UID, err)
+		}
 		var namespace, cronJob, phase string
 		var finished sql.NullInt64
 		if err := st.QueryRowContext(ctx, p.Cluster, p.UID, p.Namespace, p.Name, p.JobUID, p.JobName,
@@ -410,21 +481,30 @@ func (s *Store) writePods(ctx context.Context, tx *sql.Tx, f *model.Facts, tm to
 		}
 		switch phase {
 		case model.PhaseSucceeded:
-			tm.add(store.PodsFinished, p.Cluster, finished)
-			tm.add(store.PodsSucceeded, p.Cluster, finished)
+			tm.add(store.PodsFinished, p.Cluster, wasFinished, finished)
+			tm.add(store.PodsSucceeded, p.Cluster, wasFinished, finished)
 		case model.PhaseFailed:
-			tm.add(store.PodsFinished, p.Cluster, finished)
-			tm.add(store.PodsFailed, p.Cluster, finished)
+			tm.add(store.PodsFinished, p.Cluster, wasFinished, finished)
+			tm.add(store.PodsFailed, p.Cluster, wasFinished, finished)
 		}
-		if namespace != "" || cronJob != "" {
-			if _, err := restarts.ExecContext(ctx, namespace, cronJob, p.UID, p.Cluster); err != nil {
-				return fmt.Errorf("give owner of pod %s/%s to its restarts: %w", p.Cluster, p.UID, err)
-			}
+		if namespace == "" && cronJob == "" {
+			continue
 		}
-		if cronJob != "" {
-			if _, err := events.ExecContext(ctx, cronJob, p.UID, p.Cluster); err != nil {
-				return fmt.Errorf("give cronjob of pod %s/%s to its events: %w", p.Cluster, p.UID, err)
-			}
+		var found int
+		if err := orphans.QueryRowContext(ctx, p.UID, p.Cluster, p.UID, p.Cluster).Scan(&found); err != nil {
+			return fmt.Errorf("find restarts and events of pod %s/%s: %w", p.Cluster, p.UID, err)
+		}
+		if found == 0 {
+			continue
+		}
+		if _, err := restarts.ExecContext(ctx, namespace, cronJob, p.UID, p.Cluster); err != nil {
+			return fmt.Errorf("give owner of pod %s/%s to its restarts: %w", p.Cluster, p.UID, err)
+		}
+		if cronJob == "" {
+			continue
+		}
+		if _, err := events.ExecContext(ctx, cronJob, p.UID, p.Cluster); err != nil {
+			return fmt.Errorf("give cronjob of pod %s/%s to its events: %w", p.Cluster, p.UID, err)
 		}
 	}
 	return nil
@@ -441,8 +521,7 @@ func moveMin(ctx context.Context, before, upsert *sql.Stmt, m store.Metric, clus
 		return err
 	}
 	if old != now {
-		tm.add(m, cluster, old)
-		tm.add(m, cluster, now)
+		tm.add(m, cluster, old, now)
 	}
 	return nil
 }
@@ -468,14 +547,18 @@ func (s *Store) writeTerminations(ctx context.Context, tx *sql.Tx, f *model.Fact
 }
 
 func (s *Store) writeRestarts(ctx context.Context, tx *sql.Tx, f *model.Facts, tm touched) error {
-	st := tx.StmtContext(ctx, s.st.restart)
+	before, st := tx.StmtContext(ctx, s.st.restartAt), tx.StmtContext(ctx, s.st.restart)
 	for _, r := range f.Restarts {
-		var at sql.NullInt64
+		var was, at sql.NullInt64
+		if err := before.QueryRowContext(ctx, r.PodUID, r.Cluster, r.Container, r.Index).Scan(&was); err != nil &&
+			!errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read restart %s/%s/%s/%d: %w", r.Cluster, r.PodUID, r.Container, r.Index, err)
+		}
 		if err := st.QueryRowContext(ctx, r.Cluster, r.PodUID, r.Container, r.Index, ms(r.At),
 			r.PodUID, r.Cluster, r.PodUID, r.Cluster).Scan(&at); err != nil {
 			return fmt.Errorf("write restart %s/%s/%s/%d: %w", r.Cluster, r.PodUID, r.Container, r.Index, err)
 		}
-		tm.add(store.Restarts, r.Cluster, at)
+		tm.add(store.Restarts, r.Cluster, was, at)
 	}
 	return nil
 }
@@ -512,17 +595,26 @@ func (s *Store) writeEvents(ctx context.Context, tx *sql.Tx, f *model.Facts, tm 
 			return fmt.Errorf("write event %s/%s: %w", e.Cluster, e.UID, err)
 		}
 		if old != last {
-			tm.add(store.Events, e.Cluster, old)
-			tm.add(store.Events, e.Cluster, last)
+			tm.add(store.Events, e.Cluster, old, last)
 		}
 	}
 	return nil
 }
 
-// recount brings minute_counts up to date for every touched minute.
+// recount brings minute_counts and cronjob_days up to date for every
+// touched minute and day.
 func (s *Store) recount(ctx context.Context, tx *sql.Tx, tm touched) error {
+	if len(tm.days) > 0 {
+		st := tx.StmtContext(ctx, s.st.recountDay)
+		for k := range tm.days {
+			if _, err := st.ExecContext(ctx, k.cronJob, k.namespace, k.day, k.cluster,
+				k.cronJob, k.day, k.day+dayMS, k.namespace, k.cluster); err != nil {
+				return fmt.Errorf("recount runs of cronjob %s/%s/%s on day %d: %w", k.cluster, k.namespace, k.cronJob, k.day, err)
+			}
+		}
+	}
 	stmts := make(map[store.Metric]*sql.Stmt)
-	for k := range tm {
+	for k := range tm.minutes {
 		st, ok := stmts[k.metric]
 		if !ok {
 			st = tx.StmtContext(ctx, s.st.recount[k.metric])

@@ -401,7 +401,20 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 		run := model.Run{Cluster: c, Namespace: ns, UID: fmt.Sprintf("run-%d", i), CronJob: cj, CreatedAt: anyTime()}
 		pod := model.Pod{Cluster: c, Namespace: ns, UID: fmt.Sprintf("pod-%d", i), JobUID: run.UID,
 			CreatedAt: run.CreatedAt, Phase: model.PhaseRunning} // its CronJob comes from the run
-		writes = append(writes, model.Facts{Runs: []model.Run{run}}, model.Facts{Pods: []model.Pod{pod}})
+		if rng.IntN(2) == 0 {
+			pod.CronJob = cj // some pods know their CronJob themselves, later
+		}
+		// First seen later than they were created: the earliest time wins.
+		late := func(t time.Time) time.Time {
+			if t.IsZero() {
+				return t
+			}
+			return t.Add(time.Duration(1+rng.IntN(7200)) * time.Second)
+		}
+		lateRun, latePod := run, pod
+		lateRun.CreatedAt, latePod.CreatedAt = late(run.CreatedAt), late(pod.CreatedAt)
+		writes = append(writes, model.Facts{Runs: []model.Run{lateRun}}, model.Facts{Pods: []model.Pod{latePod}},
+			model.Facts{Runs: []model.Run{run}}, model.Facts{Pods: []model.Pod{pod}})
 		want[store.RunsCreated] = append(want[store.RunsCreated], ft(run.CreatedAt))
 
 		finished := anyTime()
@@ -417,7 +430,13 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 			want[store.PodsFailed] = append(want[store.PodsFailed], ft(finished))
 			want[store.PodsFinished] = append(want[store.PodsFinished], ft(finished))
 		}
-		writes = append(writes, model.Facts{Runs: []model.Run{run}}, model.Facts{Pods: []model.Pod{pod}})
+		if rng.IntN(2) == 0 {
+			pod.CronJob = cj // some pods know their CronJob themselves, later
+		}
+		lateRun, latePod = run, pod
+		lateRun.FinishedAt, latePod.FinishedAt = late(run.FinishedAt), late(pod.FinishedAt)
+		writes = append(writes, model.Facts{Runs: []model.Run{run}}, model.Facts{Pods: []model.Pod{pod}},
+			model.Facts{Runs: []model.Run{lateRun}}, model.Facts{Pods: []model.Pod{latePod}})
 
 		if n := rng.IntN(6) - 2; n > 0 { // OOM kills: the pod counts at the first
 			var first time.Time
@@ -445,8 +464,10 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 		}
 		for r := range rng.IntN(3) {
 			ra := anyTime()
-			writes = append(writes, model.Facts{Restarts: []model.Restart{{Cluster: c, PodUID: pod.UID,
-				Container: "main", Index: int32(r + 1), At: ra}}})
+			rs := model.Restart{Cluster: c, PodUID: pod.UID, Container: "main", Index: int32(r + 1), At: ra}
+			lateRestart := rs
+			lateRestart.At = late(ra)
+			writes = append(writes, model.Facts{Restarts: []model.Restart{rs}}, model.Facts{Restarts: []model.Restart{lateRestart}})
 			want[store.Restarts] = append(want[store.Restarts], ft(ra))
 		}
 		for e := range rng.IntN(3) { // an event seen several times counts once, at its last

@@ -37,10 +37,17 @@ func (s suite) testRunMerge(t *testing.T) {
 		{"round trip", []model.Facts{{Runs: []model.Run{full}}}, full},
 		{"duplicate", []model.Facts{{Runs: []model.Run{full}}, {Runs: []model.Run{full}}}, full},
 		{"duplicate in one batch", []model.Facts{{Runs: []model.Run{full, full}}}, full},
-		{"first non-empty strings and first non-zero times win",
+		{"first non-empty strings and earliest times win",
 			[]model.Facts{{Runs: []model.Run{full}}, {Runs: []model.Run{other}}}, full},
-		{"first non-empty strings and first non-zero times win in one batch",
+		{"first non-empty strings and earliest times win in one batch",
 			[]model.Facts{{Runs: []model.Run{full, other}}}, full},
+		{"earliest times win over earlier writes",
+			[]model.Facts{{Runs: []model.Run{other}}, {Runs: []model.Run{full}}},
+			func() model.Run {
+				r := other
+				r.Succeeded, r.Failed = full.Succeeded, full.Failed
+				return timesOf(r, full)
+			}()},
 		{"empty values do not erase", []model.Facts{{Runs: []model.Run{full}}, {Runs: []model.Run{key}}}, full},
 		{"empty values are filled later", []model.Facts{{Runs: []model.Run{key}}, {Runs: []model.Run{full}}}, full},
 		{"largest succeeded and failed",
@@ -98,6 +105,19 @@ func fullPod() model.Pod {
 		Message: "Pod was active on the node longer than the specified deadline", DeletedAt: at(20 * minute)}
 }
 
+// timesOf returns r with the times of t.
+func timesOf(r, t model.Run) model.Run {
+	r.CreatedAt, r.ScheduledAt, r.StartedAt, r.FinishedAt, r.DeletedAt = t.CreatedAt, t.ScheduledAt, t.StartedAt, t.FinishedAt, t.DeletedAt
+	return r
+}
+
+// podTimesOf returns p with the times of t.
+func podTimesOf(p, t model.Pod) model.Pod {
+	p.CreatedAt, p.ScheduledAt, p.StartedAt, p.PendingUntil = t.CreatedAt, t.ScheduledAt, t.StartedAt, t.PendingUntil
+	p.FinishedAt, p.DeletedAt = t.FinishedAt, t.DeletedAt
+	return p
+}
+
 func (s suite) testPodMerge(t *testing.T) {
 	full := fullPod()
 	phase := func(p string) model.Pod {
@@ -135,7 +155,8 @@ func (s suite) testPodMerge(t *testing.T) {
 			phase(model.PhasePending)},
 		{"empty phase does not replace a phase", [][]model.Pod{{phase(model.PhasePending)}, {phase("")}},
 			phase(model.PhasePending)},
-		{"first non-empty strings and first non-zero times win", [][]model.Pod{{full}, {other}}, full},
+		{"first non-empty strings and earliest times win", [][]model.Pod{{full}, {other}}, full},
+		{"earliest times win over earlier writes", [][]model.Pod{{other}, {full}}, podTimesOf(other, full)},
 		{"empty values do not erase", [][]model.Pod{{full}, {key}}, full},
 		{"empty values are filled later", [][]model.Pod{{key}, {full}}, full},
 	}
@@ -296,7 +317,7 @@ func (s suite) testPodEvidence(t *testing.T) {
 				bare, // a termination seen before its details
 				term("main", 0, "Error", 1, minute),
 			},
-			Restarts: []model.Restart{restart("main", 2, 4*minute), restart("main", 1, 2*minute)},
+			Restarts: []model.Restart{restart("main", 2, 4*minute), restart("main", 1, 2*minute), restart("init", 1, 2*minute)},
 			Waits: []model.Waiting{
 				crash1,
 				pullNoMessage, // details come later

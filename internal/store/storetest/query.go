@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -152,6 +154,7 @@ func (s suite) testTopCronJobs(t *testing.T) {
 	add("east", "ns1", "", minute, 2*minute, 3*minute, 4*minute, 5*minute) // runs without CronJob
 	add("east", "ns1", "d", -2*hour, -2*hour, -2*hour, -2*hour, -2*hour, -2*hour, -2*hour, -2*hour, -2*hour, -2*hour)
 	f.Runs = append(f.Runs, model.Run{Cluster: "east", Namespace: "ns1", CronJob: "e", UID: "unknown-creation"})
+	f.Runs = append(f.Runs, model.Run{Cluster: "east", CronJob: "f", UID: "unknown-namespace", CreatedAt: at(minute)})
 	write(t, st, f)
 
 	type top = []store.CronJobCount
@@ -187,6 +190,86 @@ func (s suite) testTopCronJobs(t *testing.T) {
 			}
 			diff(t, "top", tc.want, got)
 		})
+	}
+}
+
+// testTopCronJobsMatchesFacts writes runs over several days in random order
+// and checks TopCronJobs, for ranges that start and end anywhere in a day,
+// against counts worked out from the runs themselves.
+func (s suite) testTopCronJobsMatchesFacts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	type group struct{ cluster, namespace, cronJob string }
+	type run struct {
+		group
+		created time.Time
+	}
+	var runs []run
+	var writes []model.Facts
+	for i := range 600 {
+		g := group{[]string{"east", "west"}[rng.IntN(2)], []string{"ns1", "ns2"}[rng.IntN(2)], fmt.Sprintf("cj%d", rng.IntN(7))}
+		r := model.Run{Cluster: g.cluster, Namespace: g.namespace, UID: fmt.Sprintf("run-%d", i), CronJob: g.cronJob,
+			CreatedAt: at(-2*24*hour + time.Duration(rng.Int64N(int64(5*24*hour/msec)))*msec)}
+		runs = append(runs, run{g, r.CreatedAt})
+		// The run as first seen: without its CronJob or creation time, or
+		// with a later one (the earliest wins).
+		early := r
+		switch rng.IntN(4) {
+		case 0:
+			early.CronJob = ""
+		case 1:
+			early.CreatedAt = time.Time{}
+		case 2:
+			early.CreatedAt = r.CreatedAt.Add(time.Duration(rng.Int64N(int64(30 * hour))))
+		}
+		writes = append(writes, model.Facts{Runs: []model.Run{early}}, model.Facts{Runs: []model.Run{r}})
+	}
+	st := s.store(t)
+	rng.Shuffle(len(writes), func(i, j int) { writes[i], writes[j] = writes[j], writes[i] })
+	for len(writes) > 0 {
+		var batch model.Facts
+		n := min(1+rng.IntN(40), len(writes))
+		for _, w := range writes[:n] {
+			batch.Add(w)
+		}
+		write(t, st, batch)
+		writes = writes[n:]
+	}
+
+	ranges := []struct{ from, to time.Time }{
+		{at(-3 * 24 * hour), at(4 * 24 * hour)},
+		{at(-36*hour + 17*msec), at(50*hour - 3*time.Second)},
+		{at(-12 * hour), at(12 * hour)}, // exactly one UTC day
+		{at(-11 * hour), at(11 * hour)},
+		{at(5 * hour), at(6 * hour)},
+	}
+	filters := []store.Filter{{}, {Cluster: "west"}, {Namespace: "ns1"}, {CronJob: "cj3"}, {Cluster: "east", Namespace: "ns2"}}
+	for _, r := range ranges {
+		for _, filt := range filters {
+			n := map[[2]string]int64{}
+			for _, x := range runs {
+				if x.created.Before(r.from) || !x.created.Before(r.to) || filt.Cluster != "" && x.cluster != filt.Cluster ||
+					filt.Namespace != "" && x.namespace != filt.Namespace || filt.CronJob != "" && x.cronJob != filt.CronJob {
+					continue
+				}
+				n[[2]string{x.namespace, x.cronJob}]++
+			}
+			var want []store.CronJobCount
+			for k, v := range n {
+				want = append(want, store.CronJobCount{Namespace: k[0], CronJob: k[1], Count: v})
+			}
+			slices.SortFunc(want, func(a, b store.CronJobCount) int {
+				if a.Count != b.Count {
+					return cmp.Compare(b.Count, a.Count)
+				}
+				return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.CronJob, b.CronJob))
+			})
+			want = want[:min(len(want), 5)]
+			got, err := st.TopCronJobs(context.Background(), r.from, r.to, filt, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff(t, fmt.Sprintf("top of [%v, %v) %+v", r.from.Sub(at(0)), r.to.Sub(at(0)), filt), want, got)
+		}
 	}
 }
 

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PendingAt", s.testPendingAt},
 		{"PendingAtManyInstants", s.testPendingAtManyInstants},
 		{"TopCronJobs", s.testTopCronJobs},
+		{"TopCronJobsMatchesFacts", s.testTopCronJobsMatchesFacts},
 		{"RecentEvents", s.testRecentEvents},
 	}
 	for _, tc := range tests {
