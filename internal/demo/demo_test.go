@@ -103,7 +103,7 @@ func TestBackfill(t *testing.T) {
 	s := sim.New(sim.Config{Cluster: cluster, Fleet: sim.DefaultFleet(), Seed: 11, Start: simStart})
 	st := openStore(t)
 	b := store.NewBatcher(st, quiet(), 5000, time.Hour)
-	end := simStart.Add(36 * time.Hour) // two day-chunks, newest first
+	end := simStart.Add(36 * time.Hour)
 	alive, err := Backfill(ctx, &ledger.Ledger{Cluster: cluster}, b, s.Advance(end), nil)
 	if err != nil {
 		t.Fatal(err)

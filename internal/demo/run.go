@@ -47,37 +47,35 @@ func Drive(ctx context.Context, c *Cluster, clock *Clock, w Handled, ops []sim.O
 
 // Backfill replays ops straight through the ledger into sink, each at its
 // own simulated time: history without the cost of a watch. Because the
-// store's merge is order-independent, it replays the newest day first, then
-// the day before, and so on: the recent numbers people look at first are
-// right within a second or two, while older history fills in. progress, when
-// set, is told after each day. It returns the objects still alive at the
-// end, in creation order, so a Cluster can be seeded with them before the
-// watch starts.
+// store's merge is order-independent, it replays them newest first: the
+// recent numbers people look at first are right within a second or two while
+// older history fills in, and a pod's later looks (out of Pending, finished)
+// land before its earlier ones, so no half-written life shows meanwhile.
+// progress, when set, is told after each simulated day. It returns the
+// objects still alive at the end, in creation order, so a Cluster can be
+// seeded with them before the watch starts.
 func Backfill(ctx context.Context, l *ledger.Ledger, sink kube.Sink, ops []sim.Op, progress func(done, total int)) ([]runtime.Object, error) {
 	alive, err := aliveAtEnd(ops)
 	if err != nil {
 		return nil, err
 	}
-	const day = 24 * time.Hour
-	done := 0
-	for end := len(ops); end > 0; {
-		cut := ops[end-1].At.Add(-day)
-		start := end
-		for start > 0 && ops[start-1].At.After(cut) {
-			start--
+	var day time.Time
+	for i := len(ops) - 1; i >= 0; i-- {
+		op := ops[i]
+		if d := op.At.Truncate(24 * time.Hour); !d.Equal(day) {
+			if progress != nil && !day.IsZero() {
+				progress(len(ops)-1-i, len(ops))
+			}
+			day = d
 		}
-		for _, op := range ops[start:end] {
-			if f, ok := l.Object(op.Object, op.Verb == sim.Delete, op.At); ok {
-				if err := sink.Add(ctx, f); err != nil {
-					return nil, fmt.Errorf("backfill: %w", err)
-				}
+		if f, ok := l.Object(op.Object, op.Verb == sim.Delete, op.At); ok {
+			if err := sink.Add(ctx, f); err != nil {
+				return nil, fmt.Errorf("backfill: %w", err)
 			}
 		}
-		done += end - start
-		end = start
-		if progress != nil {
-			progress(done, len(ops))
-		}
+	}
+	if progress != nil {
+		progress(len(ops), len(ops))
 	}
 	return alive, nil
 }
