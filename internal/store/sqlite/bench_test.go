@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/batchlens/batchlens/internal/model"
+	"github.com/batchlens/batchlens/internal/query"
 	"github.com/batchlens/batchlens/internal/store"
 	"github.com/batchlens/batchlens/internal/store/sqlstore"
 )
@@ -357,5 +358,25 @@ func BenchmarkRecentEvents(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkDashboard computes whole dashboards over the last 30 days of the
+// generated history through the query engine, as the API serves them: every
+// Leadership widget with its series.
+func BenchmarkDashboard(b *testing.B) {
+	s := benchStore(b)
+	e := query.New(s, benchNow)
+	for _, id := range []string{"leadership", "engineering"} {
+		for _, days := range []int{1, 30} {
+			b.Run(fmt.Sprintf("%s/%dd", id, days), func(b *testing.B) {
+				p := query.Params{From: benchNow().AddDate(0, 0, -days), To: benchNow()}
+				for b.Loop() {
+					if _, err := e.Dashboard(context.Background(), id, p); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
