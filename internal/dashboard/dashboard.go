@@ -160,7 +160,7 @@ func (w Widget) Validate() error {
 }
 
 func knownMetric(m store.Metric) bool {
-	for _, k := range store.Metrics {
+	for _, k := range store.Metrics() {
 		if k == m {
 			return true
 		}

@@ -140,7 +140,7 @@ func compare(t *testing.T, st store.Store, truth *sim.Truth, end time.Time) {
 	}
 	for _, f := range filters {
 		for _, b := range ranges {
-			for _, m := range store.Metrics {
+			for _, m := range store.Metrics() {
 				got, err := st.Count(ctx, m, b, f)
 				if err != nil {
 					t.Fatal(err)

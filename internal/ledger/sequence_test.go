@@ -43,7 +43,7 @@ func readState(t *testing.T, s store.Store, cluster string, looks []look) state 
 	ctx := context.Background()
 	b := store.Buckets{From: sec(-3600), To: sec(7200), Step: time.Hour}
 	st := state{Counts: map[store.Metric]int64{}, Evidence: map[string][]any{}}
-	for _, m := range store.Metrics {
+	for _, m := range store.Metrics() {
 		c, err := s.Count(ctx, m, b, store.Filter{Cluster: cluster})
 		if err != nil {
 			t.Fatalf("count %s: %v", m, err)
@@ -290,7 +290,7 @@ func TestSequences(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			want := r.replay(t, tc.looks)
-			for _, m := range store.Metrics {
+			for _, m := range store.Metrics() {
 				if want.Counts[m] != tc.counts[m] {
 					t.Errorf("%s = %d, want %d", m, want.Counts[m], tc.counts[m])
 				}

@@ -205,7 +205,7 @@ func TestTruthMatchesObjects(t *testing.T) {
 			if i < 3 || f.CronJob == "velocity-aggregates" {
 				b = exact
 			}
-			for _, m := range store.Metrics {
+			for _, m := range store.Metrics() {
 				g, w := got.Count(m, b, f), want.Count(m, b, f)
 				if d := firstDiff(g, w); d >= 0 {
 					t.Errorf("after %v, %s %+v: bucket %d (%v) Truth %d, objects %d", until, m, f, d, b.Start(d), g[d], w[d])
@@ -313,7 +313,7 @@ func TestTruthConsistency(t *testing.T) {
 	all := func(m store.Metric, f store.Filter) int64 { return tr.Count(m, whole, f)[0] }
 	namespaces := []string{"forecasting", "recsys", "fraud"}
 
-	for _, m := range store.Metrics {
+	for _, m := range store.Metrics() {
 		t.Run(string(m), func(t *testing.T) {
 			total := all(m, store.Filter{})
 			if total == 0 {

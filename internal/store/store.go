@@ -79,9 +79,11 @@ const (
 	Events        Metric = "events"         // events, by LastSeen
 )
 
-// Metrics lists every Metric, for tests and validation.
-var Metrics = []Metric{RunsCreated, RunsSucceeded, RunsFailed, PodsFinished, PodsSucceeded,
-	PodsFailed, PodsOOM, PodsCrashLoop, Restarts, Events}
+// Metrics lists every Metric, for tests and validation; a new slice each call.
+func Metrics() []Metric {
+	return []Metric{RunsCreated, RunsSucceeded, RunsFailed, PodsFinished, PodsSucceeded,
+		PodsFailed, PodsOOM, PodsCrashLoop, Restarts, Events}
+}
 
 // CronJobCount is one row of a top list.
 type CronJobCount struct {

@@ -275,7 +275,7 @@ func BenchmarkCount(b *testing.B) {
 		{"30d", store.Buckets{From: benchNow().AddDate(0, 0, -30), To: benchNow(), Step: 6 * time.Hour}},
 		{"24h", store.Buckets{From: benchNow().Add(-24 * time.Hour), To: benchNow(), Step: 15 * time.Minute}},
 	}
-	for _, m := range store.Metrics {
+	for _, m := range store.Metrics() {
 		for _, r := range ranges {
 			for _, fc := range benchFilters() {
 				if r.name != "30d" && fc.name != "all" {

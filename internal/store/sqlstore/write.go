@@ -250,8 +250,8 @@ func (s *Store) prepare(ctx context.Context) error {
 		}
 		*st.dst = p
 	}
-	s.st.recount = make(map[store.Metric]*sql.Stmt, len(store.Metrics))
-	for _, m := range store.Metrics {
+	s.st.recount = make(map[store.Metric]*sql.Stmt, len(store.Metrics()))
+	for _, m := range store.Metrics() {
 		src, err := metricSource(m)
 		if err != nil {
 			return err

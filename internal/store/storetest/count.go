@@ -266,8 +266,8 @@ func countCases() []countCase {
 // testCount checks every metric against the counts of spotChecks.
 func (s suite) testCount(t *testing.T) {
 	cases := countCases()
-	if len(cases) != len(store.Metrics) {
-		t.Fatalf("the suite covers %d metrics, store.Metrics has %d", len(cases), len(store.Metrics))
+	if len(cases) != len(store.Metrics()) {
+		t.Fatalf("the suite covers %d metrics, store.Metrics() has %d", len(cases), len(store.Metrics()))
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.metric), func(t *testing.T) {
@@ -532,7 +532,7 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 	}
 	filters := []store.Filter{{}, {Cluster: "east"}, {Namespace: "ns2"}, {CronJob: "a"}, {Cluster: "west", CronJob: "b"},
 		{Cluster: "east", Namespace: "ns1"}}
-	for _, m := range store.Metrics {
+	for _, m := range store.Metrics() {
 		for _, b := range layouts {
 			for _, filt := range filters {
 				exp := make([]int64, b.N())
