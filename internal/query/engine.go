@@ -49,8 +49,7 @@ func (e *Engine) List() List {
 		for _, s := range d.Sections {
 			ls := ListSection{ID: s.ID, Title: s.Title, Widgets: make([]ListWidget, 0, len(s.Widgets))}
 			for _, w := range s.Widgets {
-				ls.Widgets = append(ls.Widgets, ListWidget{ID: w.ID, Title: w.Title, Kind: w.Kind,
-					Unit: w.Unit, Description: w.Description, Available: w.Available})
+				ls.Widgets = append(ls.Widgets, head(w))
 			}
 			ld.Sections = append(ld.Sections, ls)
 		}

@@ -78,12 +78,7 @@ type Section struct {
 // Widget is a computed widget. Which of the optional fields are set depends
 // on its kind; see Dashboard. Absent fields are left out of the JSON.
 type Widget struct {
-	ID          string         `json:"id"`
-	Title       string         `json:"title"`
-	Kind        dashboard.Kind `json:"kind"`
-	Unit        string         `json:"unit"`
-	Description string         `json:"description"`
-	Available   bool           `json:"available"`
+	ListWidget
 
 	Value  *Number           `json:"value,omitzero"`
 	Series []Series          `json:"series,omitzero"`
@@ -212,7 +207,8 @@ type ListSection struct {
 	Widgets []ListWidget `json:"widgets"`
 }
 
-// ListWidget is one widget of a ListSection.
+// ListWidget is one widget of a ListSection, and the head of every computed
+// Widget.
 type ListWidget struct {
 	ID          string         `json:"id"`
 	Title       string         `json:"title"`
@@ -220,4 +216,10 @@ type ListWidget struct {
 	Unit        string         `json:"unit"`
 	Description string         `json:"description"`
 	Available   bool           `json:"available"`
+}
+
+// head is the part of a widget's JSON that comes from its definition.
+func head(def dashboard.Widget) ListWidget {
+	return ListWidget{ID: def.ID, Title: def.Title, Kind: def.Kind, Unit: def.Unit,
+		Description: def.Description, Available: def.Available}
 }

@@ -7,8 +7,7 @@ import (
 // widget computes def from the fetched data, as docs/widgets.md states it.
 // An unavailable widget gets its description and no numbers.
 func (d *data) widget(def dashboard.Widget) Widget {
-	w := Widget{ID: def.ID, Title: def.Title, Kind: def.Kind, Unit: def.Unit,
-		Description: def.Description, Available: def.Available}
+	w := Widget{ListWidget: head(def)}
 	if !def.Available {
 		return w
 	}

@@ -183,12 +183,18 @@ func (s *Store) count(ctx context.Context, m store.Metric, src source, sp []span
 		args = append(args, c.args...)
 	}
 	q = "WITH b (i, lo, mlo, mhi, hi) AS (VALUES " + strings.Join(values, ", ") + ") SELECT b.i, " + q + " FROM b"
+	return s.indexedCounts(ctx, len(sp), q, args)
+}
+
+// indexedCounts runs q, whose rows are (index, count) pairs, and returns the
+// n counts by index.
+func (s *Store) indexedCounts(ctx context.Context, n int, q string, args []any) ([]int64, error) {
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	counts := make([]int64, len(sp))
+	counts := make([]int64, n)
 	for rows.Next() {
 		var i int
 		var k int64
@@ -245,21 +251,7 @@ func (s *Store) pendingAt(ctx context.Context, at []time.Time, filt store.Filter
 			+ (SELECT COUNT(*) FROM pods p WHERE ` + pendingLonger + `
 				AND p.created_at <= t.at - ` + medium + stillPending + c.and() + `)
 		FROM t`
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	counts := make([]int64, len(at))
-	for rows.Next() {
-		var i int
-		var k int64
-		if err := rows.Scan(&i, &k); err != nil {
-			return nil, err
-		}
-		counts[i] = k
-	}
-	return counts, rows.Err()
+	return s.indexedCounts(ctx, len(at), q, args)
 }
 
 // TopCronJobs returns the CronJobs with the most runs created in [from, to),
