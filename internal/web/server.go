@@ -91,9 +91,14 @@ func New(e *query.Engine, log *slog.Logger, opts ...Option) http.Handler {
 	root := false
 	for _, m := range s.mounts {
 		mounted.Handle(m.pattern, m.handler)
-		root = root || m.pattern == "/"
+		path := m.pattern
+		if _, p, ok := strings.Cut(path, " "); ok {
+			path = p // "GET /" mounts the root too
+		}
+		root = root || path == "/"
 	}
 	if !root {
+		mounted.Handle("/{$}", allow(http.HandlerFunc(index), http.MethodGet))
 		mounted.Handle("/", s.api(notFound))
 	}
 
@@ -106,6 +111,17 @@ func New(e *query.Engine, log *slog.Logger, opts ...Option) http.Handler {
 	})
 	return s.logRequests(securityHeaders(route))
 }
+
+// indexText is the root page until a UI is mounted: where to look instead.
+const indexText = `batchlens: the dashboards' JSON API is served here; the browser UI is not part of this build.
+
+  GET /api/v1/dashboards                                    the dashboards and their widgets
+  GET /api/v1/dashboards/leadership?last=24h                Leadership (last=15m|1h|24h|7d|30d, or from=&to= RFC 3339)
+  GET /api/v1/dashboards/engineering?last=24h&namespace=NS  Engineering (filters: cluster, namespace, cronjob)
+  GET /healthz, GET /readyz
+`
+
+func index(w http.ResponseWriter, _ *http.Request) { writeText(w, http.StatusOK, indexText) }
 
 func (s *server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusOK, "ok\n")

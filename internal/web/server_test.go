@@ -192,7 +192,6 @@ func TestStatus(t *testing.T) {
 		{"GET", "/api/v1/dashboards/leadership/extra", 404, ""},
 		{"GET", "/api/v1/nope", 404, ""},
 		{"POST", "/api/v2/x", 404, ""},
-		{"GET", "/", 404, ""},
 		{"GET", "/index.html", 404, ""},
 		{"POST", "/api/v1/dashboards/leadership", 405, "GET, HEAD"},
 		{"PUT", "/api/v1/dashboards/leadership", 405, "GET, HEAD"},
@@ -222,6 +221,18 @@ func TestStatus(t *testing.T) {
 				t.Errorf("%s: %s = %q, want %q", name, h, got, want)
 			}
 		}
+	}
+}
+
+func TestIndex(t *testing.T) {
+	f := newFixture(t, &stubStore{})
+	rec := f.do("GET", "/")
+	if rec.Code != 200 || rec.Header().Get("Content-Type") != "text/plain; charset=utf-8" ||
+		!strings.Contains(rec.Body.String(), "GET /api/v1/dashboards/leadership?last=24h") {
+		t.Errorf("GET / = %d %q %.200q", rec.Code, rec.Header().Get("Content-Type"), rec.Body)
+	}
+	if rec := f.do("POST", "/"); rec.Code != 405 {
+		t.Errorf("POST / = %d, want 405", rec.Code)
 	}
 }
 
