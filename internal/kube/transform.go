@@ -4,7 +4,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/batchlens/batchlens/internal/ledger"
 )
@@ -12,7 +11,8 @@ import (
 // trim is the informers' transform: it drops what the ledger never reads
 // (managed fields, annotations but the scheduled timestamp, pod spec but the
 // node and containers' names) so the caches stay small. It runs before an
-// object enters the cache and may change it in place.
+// object enters the cache and may change it in place; anything else (a
+// tombstone) passes unchanged.
 func trim(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *batchv1.CronJob:
@@ -30,8 +30,6 @@ func trim(obj any) (any, error) {
 		o.Spec = spec
 	case *corev1.Event:
 		trimMeta(&o.ObjectMeta)
-	case cache.DeletedFinalStateUnknown:
-		return obj, nil
 	}
 	return obj, nil
 }

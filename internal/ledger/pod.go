@@ -8,9 +8,11 @@ import (
 	"github.com/batchlens/batchlens/internal/model"
 )
 
-// notWaiting are waiting reasons that are a normal step, not an episode worth
-// keeping.
-var notWaiting = map[string]bool{"": true, "ContainerCreating": true, "PodInitializing": true}
+// normalStep reports whether a waiting reason is a normal step of starting a
+// container rather than an episode worth keeping.
+func normalStep(reason string) bool {
+	return reason == "" || reason == "ContainerCreating" || reason == "PodInitializing"
+}
 
 // Pod derives the facts of a pod and its containers; deleted marks its
 // deletion, seen at now.
@@ -131,7 +133,7 @@ func (l *Ledger) container(f *model.Facts, podUID string, cs *corev1.ContainerSt
 		if w.Reason != "ContainerCreating" {
 			lastAttempt = n // …unless the kubelet is backing off: then it is the newest.
 		}
-		if !notWaiting[w.Reason] {
+		if !normalStep(w.Reason) {
 			f.Waits = append(f.Waits, model.Waiting{
 				Cluster:   l.Cluster,
 				PodUID:    podUID,
