@@ -249,7 +249,7 @@ func widgetValue(w query.Widget) (any, bool) {
 	case w.Kind == "toplist":
 		rows := []store.CronJobCount{}
 		for _, r := range w.Rows {
-			rows = append(rows, store.CronJobCount{Namespace: r.Namespace, CronJob: r.CronJob, Count: r.Value})
+			rows = append(rows, store.CronJobCount{Cluster: r.Cluster, Namespace: r.Namespace, CronJob: r.CronJob, Count: r.Value})
 		}
 		return fmt.Sprint(rows), true
 	case w.Total != nil:

@@ -188,7 +188,7 @@ func pts(b store.Buckets, vals ...any) []Point {
 }
 
 func ev(e model.Event) Event {
-	return Event{Time: e.LastSeen, Type: e.Type, Reason: e.Reason, Message: e.Message, Namespace: e.Namespace,
+	return Event{Time: e.LastSeen, Cluster: e.Cluster, Type: e.Type, Reason: e.Reason, Message: e.Message, Namespace: e.Namespace,
 		InvolvedKind: e.InvolvedKind, InvolvedName: e.InvolvedName, Count: e.Count}
 }
 
@@ -264,7 +264,7 @@ func TestWidgets(t *testing.T) {
 				Series: []Series{{"Pending", pending}, {"Failed", pts(b, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0)}},
 				Values: map[string]Number{"Pending": Num(1), "Failed": Num(2)},
 			},
-			"top_cronjobs": {Rows: []Row{{"ds", "etl", 2}, {"ds", "score", 1}, {"ds", "train", 1}}},
+			"top_cronjobs": {Rows: []Row{{"c1", "ds", "etl", 2}, {"c2", "ds", "score", 1}, {"c1", "ds", "train", 1}}},
 			"events": {
 				Events: []Event{ev(evs[5]), ev(evs[4]), ev(evs[1]), ev(evs[2]), ev(evs[0])},
 				Total:  total(5),
@@ -292,7 +292,7 @@ func TestWidgets(t *testing.T) {
 				Series: []Series{{"Pending", pending}, {"Failed", pts(b, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0)}},
 				Values: map[string]Number{"Pending": Num(1), "Failed": Num(1)},
 			},
-			"top_cronjobs": {Rows: []Row{{"ds", "etl", 2}, {"ds", "train", 1}}},
+			"top_cronjobs": {Rows: []Row{{"c1", "ds", "etl", 2}, {"c1", "ds", "train", 1}}},
 			"events":       {Events: []Event{ev(evs[4]), ev(evs[1]), ev(evs[2]), ev(evs[0])}, Total: total(4)},
 		})
 	})
@@ -318,7 +318,7 @@ func TestWidgets(t *testing.T) {
 				Series: []Series{{"Pending", etlPending}, {"Failed", pts(b, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0)}},
 				Values: map[string]Number{"Pending": Num(0), "Failed": Num(1)},
 			},
-			"top_cronjobs": {Rows: []Row{{"ds", "etl", 2}}},
+			"top_cronjobs": {Rows: []Row{{"c1", "ds", "etl", 2}}},
 			"events":       {Events: []Event{ev(evs[1]), ev(evs[2]), ev(evs[0])}, Total: total(3)},
 		})
 	})

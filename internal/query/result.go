@@ -27,9 +27,9 @@ import (
 //	     "series": [{"name": "Pending", …}, {"name": "Failed", …}],
 //	     "values": {"Pending": 2, "Failed": 5}},
 //	    {"id": "top_cronjobs", "kind": "toplist", …,
-//	     "rows": [{"namespace": "ds", "cronjob": "etl", "value": 12}, …]},
+//	     "rows": [{"cluster": "prod", "namespace": "ds", "cronjob": "etl", "value": 12}, …]},
 //	    {"id": "events", "kind": "events", …, "total": 17,
-//	     "events": [{"time": "…", "type": "Warning", "reason": "BackOff", "message": "…",
+//	     "events": [{"time": "…", "cluster": "prod", "type": "Warning", "reason": "BackOff", "message": "…",
 //	                 "namespace": "ds", "involved_kind": "Pod", "involved_name": "etl-1-x", "count": 3}, …]},
 //	    {"id": "cpu_by_cronjob", "kind": "timeseries", …, "available": false}
 //	  ]}]
@@ -103,6 +103,7 @@ type Point struct {
 
 // Row is one row of a top list.
 type Row struct {
+	Cluster   string `json:"cluster"`
 	Namespace string `json:"namespace"`
 	CronJob   string `json:"cronjob"`
 	Value     int64  `json:"value"`
@@ -111,6 +112,7 @@ type Row struct {
 // Event is one Kubernetes event; Time is its last occurrence.
 type Event struct {
 	Time         time.Time `json:"time"`
+	Cluster      string    `json:"cluster"`
 	Type         string    `json:"type"`
 	Reason       string    `json:"reason"`
 	Message      string    `json:"message"`

@@ -35,7 +35,7 @@ func (d *data) widget(def dashboard.Widget) Widget {
 	case dashboard.SourceTopCronJobs:
 		w.Rows = make([]Row, 0, min(len(d.top), q.Limit))
 		for _, r := range d.top[:min(len(d.top), q.Limit)] {
-			w.Rows = append(w.Rows, Row{Namespace: r.Namespace, CronJob: r.CronJob, Value: r.Count})
+			w.Rows = append(w.Rows, Row{Cluster: r.Cluster, Namespace: r.Namespace, CronJob: r.CronJob, Value: r.Count})
 		}
 
 	case dashboard.SourceEvents:
@@ -43,6 +43,7 @@ func (d *data) widget(def dashboard.Widget) Widget {
 		for _, e := range d.events[:min(len(d.events), q.Limit)] {
 			w.Events = append(w.Events, Event{
 				Time:         e.LastSeen.UTC(),
+				Cluster:      e.Cluster,
 				Type:         e.Type,
 				Reason:       e.Reason,
 				Message:      e.Message,

@@ -163,7 +163,7 @@ func (t *Truth) TopCronJobs(from, to time.Time, f store.Filter, limit int) []sto
 	}
 	rows := make([]store.CronJobCount, 0, len(counts))
 	for a, n := range counts {
-		rows = append(rows, store.CronJobCount{Namespace: a.ns, CronJob: a.cronJob, Count: n})
+		rows = append(rows, store.CronJobCount{Cluster: t.cluster, Namespace: a.ns, CronJob: a.cronJob, Count: n})
 	}
 	slices.SortFunc(rows, func(x, y store.CronJobCount) int {
 		return cmp.Or(cmp.Compare(y.Count, x.Count), cmp.Compare(x.Namespace, y.Namespace), cmp.Compare(x.CronJob, y.CronJob))

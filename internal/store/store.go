@@ -87,6 +87,7 @@ func Metrics() []Metric {
 
 // CronJobCount is one row of a top list.
 type CronJobCount struct {
+	Cluster   string
 	Namespace string
 	CronJob   string
 	Count     int64
@@ -121,8 +122,10 @@ type Store interface {
 	PendingAt(ctx context.Context, at []time.Time, filt Filter) ([]int64, error)
 
 	// TopCronJobs returns the CronJobs with the most runs created in
-	// [from, to), most first, ties by namespace then name, at most limit
-	// rows. Runs without a CronJob are left out.
+	// [from, to), most first, ties by namespace, then name, then cluster,
+	// at most limit rows. A CronJob is one per cluster: the same namespace
+	// and name in two clusters are two rows. Runs without a CronJob are
+	// left out.
 	TopCronJobs(ctx context.Context, from, to time.Time, filt Filter, limit int) ([]CronJobCount, error)
 
 	// RecentEvents returns the events matching filt whose LastSeen is in

@@ -72,7 +72,7 @@ func (s *stubStore) TopCronJobs(ctx context.Context, _, _ time.Time, _ store.Fil
 	if err := s.answer(ctx); err != nil {
 		return nil, err
 	}
-	return []store.CronJobCount{{Namespace: "ds", CronJob: "etl", Count: 7}, {Namespace: "ds", CronJob: "train", Count: 2}}, nil
+	return []store.CronJobCount{{Cluster: "prod", Namespace: "ds", CronJob: "etl", Count: 7}, {Cluster: "prod", Namespace: "ds", CronJob: "train", Count: 2}}, nil
 }
 
 func (s *stubStore) RecentEvents(ctx context.Context, _, _ time.Time, _ store.Filter, _ int) ([]model.Event, error) {
@@ -439,7 +439,7 @@ func checkWidget(t *testing.T, dash string, def dashboard.Widget, w map[string]a
 	}
 	for _, r := range asSlice(w["rows"]) {
 		r := r.(map[string]any)
-		if k := sortedKeys(r); !slices.Equal(k, []string{"cronjob", "namespace", "value"}) {
+		if k := sortedKeys(r); !slices.Equal(k, []string{"cluster", "cronjob", "namespace", "value"}) {
 			t.Errorf("%s: row keys %v", name, k)
 		}
 		if _, ok := r["value"].(float64); !ok {
@@ -448,7 +448,7 @@ func checkWidget(t *testing.T, dash string, def dashboard.Widget, w map[string]a
 	}
 	for _, e := range asSlice(w["events"]) {
 		k := sortedKeys(e.(map[string]any))
-		if !slices.Equal(k, []string{"count", "involved_kind", "involved_name", "message", "namespace", "reason", "time", "type"}) {
+		if !slices.Equal(k, []string{"cluster", "count", "involved_kind", "involved_name", "message", "namespace", "reason", "time", "type"}) {
 			t.Errorf("%s: event keys %v", name, k)
 		}
 	}

@@ -268,37 +268,22 @@ func (s *Store) TopCronJobs(ctx context.Context, from, to time.Time, filt store.
 	}
 	days := cut(from.UnixMilli(), to.UnixMilli(), dayMS)
 	// Each part counts [lo, hi) of one CronJob, in the cluster filtered.
-	cluster := func(alias string) string {
-		if filt.Cluster == "" {
-			return ""
-		}
-		return " AND " + alias + ".cluster = ?"
-	}
-	part := func(lo, hi int64) []any {
-		if filt.Cluster != "" {
-			return []any{lo, hi, filt.Cluster}
-		}
-		return []any{lo, hi}
-	}
-	var args []any
-	args = append(args, part(days.mlo, days.mhi)...)
-	args = append(args, part(days.lo, days.mlo)...)
-	args = append(args, part(days.mhi, days.hi)...)
+	args := []any{days.mlo, days.mhi, days.lo, days.mlo, days.mhi, days.hi}
 	runs := `(SELECT COUNT(*) FROM runs r WHERE r.cronjob = g.cronjob AND r.created_at >= ? AND r.created_at < ?
-		AND r.namespace = g.namespace` + cluster("r") + `)`
+		AND r.namespace = g.namespace AND r.cluster = g.cluster)`
 	var c conds
-	c.filter(filt, "j.cluster", "j.namespace", "j.cronjob")
+	c.filter(filt, "g.cluster", "g.namespace", "g.cronjob")
 	where := ""
 	if len(c.sql) > 0 {
 		where = " WHERE " + strings.Join(c.sql, " AND ")
 	}
-	q := `SELECT g.namespace, g.cronjob,
+	q := `SELECT g.cluster, g.namespace, g.cronjob,
 			(SELECT COALESCE(CAST(SUM(d.n) AS BIGINT), 0) FROM cronjob_days d
-				WHERE d.cronjob = g.cronjob AND d.namespace = g.namespace AND d.day_at >= ? AND d.day_at < ?` +
-		cluster("d") + `)
+				WHERE d.cronjob = g.cronjob AND d.namespace = g.namespace AND d.day_at >= ? AND d.day_at < ?
+				AND d.cluster = g.cluster)
 			+ ` + runs + ` + ` + runs + ` AS n
-		FROM (SELECT DISTINCT j.namespace, j.cronjob FROM run_cronjobs j` + where + `) g
-		ORDER BY n DESC, g.namespace, g.cronjob
+		FROM run_cronjobs g` + where + `
+		ORDER BY n DESC, g.namespace, g.cronjob, g.cluster
 		LIMIT ?`
 	args = append(args, c.args...)
 	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), append(args, limit)...)
@@ -309,7 +294,7 @@ func (s *Store) TopCronJobs(ctx context.Context, from, to time.Time, filt store.
 	var top []store.CronJobCount
 	for rows.Next() {
 		var r store.CronJobCount
-		if err := rows.Scan(&r.Namespace, &r.CronJob, &r.Count); err != nil {
+		if err := rows.Scan(&r.Cluster, &r.Namespace, &r.CronJob, &r.Count); err != nil {
 			return nil, fmt.Errorf("top cronjobs: %w", err)
 		}
 		if r.Count == 0 { // CronJobs without runs in range sort last

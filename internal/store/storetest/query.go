@@ -158,8 +158,8 @@ func (s suite) testTopCronJobs(t *testing.T) {
 	write(t, st, f)
 
 	type top = []store.CronJobCount
-	cc := func(namespace, cronJob string, n int64) store.CronJobCount {
-		return store.CronJobCount{Namespace: namespace, CronJob: cronJob, Count: n}
+	cc := func(cluster, namespace, cronJob string, n int64) store.CronJobCount {
+		return store.CronJobCount{Cluster: cluster, Namespace: namespace, CronJob: cronJob, Count: n}
 	}
 	cases := []struct {
 		name     string
@@ -168,18 +168,18 @@ func (s suite) testTopCronJobs(t *testing.T) {
 		limit    int
 		want     top
 	}{
-		{"most first, ties by namespace then name, clusters summed", at(0), at(hour), store.Filter{}, 10,
-			top{cc("ns1", "a", 4), cc("ns1", "c", 4), cc("ns1", "b", 3), cc("ns2", "a", 3)}},
-		{"limit", at(0), at(hour), store.Filter{}, 2, top{cc("ns1", "a", 4), cc("ns1", "c", 4)}},
+		{"most first, ties by namespace, name, cluster; one row per cluster", at(0), at(hour), store.Filter{}, 10,
+			top{cc("west", "ns1", "c", 4), cc("east", "ns1", "a", 3), cc("east", "ns1", "b", 3), cc("east", "ns2", "a", 3), cc("west", "ns1", "a", 1)}},
+		{"limit", at(0), at(hour), store.Filter{}, 2, top{cc("west", "ns1", "c", 4), cc("east", "ns1", "a", 3)}},
 		{"limit 0", at(0), at(hour), store.Filter{}, 0, top{}},
 		{"cluster east", at(0), at(hour), store.Filter{Cluster: "east"}, 10,
-			top{cc("ns1", "a", 3), cc("ns1", "b", 3), cc("ns2", "a", 3)}},
-		{"cluster west", at(0), at(hour), store.Filter{Cluster: "west"}, 10, top{cc("ns1", "c", 4), cc("ns1", "a", 1)}},
-		{"namespace", at(0), at(hour), store.Filter{Namespace: "ns2"}, 10, top{cc("ns2", "a", 3)}},
-		{"cronjob", at(0), at(hour), store.Filter{CronJob: "a"}, 10, top{cc("ns1", "a", 4), cc("ns2", "a", 3)}},
-		{"all filters", at(0), at(hour), store.Filter{Cluster: "east", Namespace: "ns1", CronJob: "b"}, 10, top{cc("ns1", "b", 3)}},
+			top{cc("east", "ns1", "a", 3), cc("east", "ns1", "b", 3), cc("east", "ns2", "a", 3)}},
+		{"cluster west", at(0), at(hour), store.Filter{Cluster: "west"}, 10, top{cc("west", "ns1", "c", 4), cc("west", "ns1", "a", 1)}},
+		{"namespace", at(0), at(hour), store.Filter{Namespace: "ns2"}, 10, top{cc("east", "ns2", "a", 3)}},
+		{"cronjob", at(0), at(hour), store.Filter{CronJob: "a"}, 10, top{cc("east", "ns1", "a", 3), cc("east", "ns2", "a", 3), cc("west", "ns1", "a", 1)}},
+		{"all filters", at(0), at(hour), store.Filter{Cluster: "east", Namespace: "ns1", CronJob: "b"}, 10, top{cc("east", "ns1", "b", 3)}},
 		{"wider range", at(-3 * hour), at(2 * hour), store.Filter{}, 10,
-			top{cc("ns1", "d", 10), cc("ns1", "b", 5), cc("ns1", "a", 4), cc("ns1", "c", 4), cc("ns2", "a", 3)}},
+			top{cc("east", "ns1", "d", 10), cc("east", "ns1", "b", 5), cc("west", "ns1", "c", 4), cc("east", "ns1", "a", 3), cc("east", "ns2", "a", 3), cc("west", "ns1", "a", 1)}},
 		{"empty range", at(2 * hour), at(3 * hour), store.Filter{}, 10, top{}},
 	}
 	for _, tc := range cases {
@@ -245,23 +245,23 @@ func (s suite) testTopCronJobsMatchesFacts(t *testing.T) {
 	filters := []store.Filter{{}, {Cluster: "west"}, {Namespace: "ns1"}, {CronJob: "cj3"}, {Cluster: "east", Namespace: "ns2"}}
 	for _, r := range ranges {
 		for _, filt := range filters {
-			n := map[[2]string]int64{}
+			n := map[[3]string]int64{}
 			for _, x := range runs {
 				if x.created.Before(r.from) || !x.created.Before(r.to) || filt.Cluster != "" && x.cluster != filt.Cluster ||
 					filt.Namespace != "" && x.namespace != filt.Namespace || filt.CronJob != "" && x.cronJob != filt.CronJob {
 					continue
 				}
-				n[[2]string{x.namespace, x.cronJob}]++
+				n[[3]string{x.cluster, x.namespace, x.cronJob}]++
 			}
 			var want []store.CronJobCount
 			for k, v := range n {
-				want = append(want, store.CronJobCount{Namespace: k[0], CronJob: k[1], Count: v})
+				want = append(want, store.CronJobCount{Cluster: k[0], Namespace: k[1], CronJob: k[2], Count: v})
 			}
 			slices.SortFunc(want, func(a, b store.CronJobCount) int {
 				if a.Count != b.Count {
 					return cmp.Compare(b.Count, a.Count)
 				}
-				return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.CronJob, b.CronJob))
+				return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.CronJob, b.CronJob), cmp.Compare(a.Cluster, b.Cluster))
 			})
 			want = want[:min(len(want), 5)]
 			got, err := st.TopCronJobs(context.Background(), r.from, r.to, filt, 5)
