@@ -170,13 +170,8 @@ func (w *Watcher) apply(ctx context.Context, obj any, deleted bool) {
 func (w *Watcher) cronJobOf(namespace, jobName, jobUID string) string {
 	for _, l := range w.jobs {
 		j, err := l.Jobs(namespace).Get(jobName)
-		if err != nil || string(j.UID) != jobUID {
-			continue
-		}
-		for _, r := range j.OwnerReferences {
-			if r.Kind == "CronJob" {
-				return r.Name
-			}
+		if err == nil && string(j.UID) == jobUID {
+			return ledger.CronJobOf(j)
 		}
 	}
 	return ""

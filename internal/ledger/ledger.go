@@ -57,7 +57,7 @@ func (l *Ledger) Job(j *batchv1.Job, deleted bool, now time.Time) model.Facts {
 		Namespace: j.Namespace,
 		UID:       string(j.UID),
 		Name:      j.Name,
-		CronJob:   ownerName(j.OwnerReferences, "CronJob"),
+		CronJob:   CronJobOf(j),
 		CreatedAt: ts(&j.CreationTimestamp),
 		StartedAt: ts(j.Status.StartTime),
 		Succeeded: j.Status.Succeeded,
@@ -94,6 +94,10 @@ func (l *Ledger) Job(j *batchv1.Job, deleted bool, now time.Time) model.Facts {
 	}
 	return model.Facts{Runs: []model.Run{r}}
 }
+
+// CronJobOf names the CronJob that owns j, or "" for a Job created on its
+// own. The watcher resolves pods through it too, so there is one rule.
+func CronJobOf(j *batchv1.Job) string { return ownerName(j.OwnerReferences, "CronJob") }
 
 // ownerName returns the name of the controlling owner of the given kind, or
 // of the first owner of that kind when none is marked controller.
