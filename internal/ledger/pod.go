@@ -90,7 +90,7 @@ func (l *Ledger) Pod(p *corev1.Pod, deleted bool, now time.Time) model.Facts {
 	if deleted {
 		pod.DeletedAt = now
 	}
-	facts.Pods = append([]model.Pod{pod}, facts.Pods...)
+	facts.Pods = []model.Pod{pod}
 	return facts
 }
 

@@ -31,7 +31,8 @@ type Batcher struct {
 // repeats most facts on every look at an object (a termination stays in
 // lastState, restarts stay counted); merging an identical fact again changes
 // nothing, so the Batcher skips it. It is a cache: when it holds maxSeen
-// keys it starts over, which costs only some redundant writes.
+// keys (checked once per Add, so one batch may pass it) it starts over,
+// which costs only some redundant writes.
 type seen struct {
 	pods  map[[2]string]model.Pod
 	runs  map[[2]string]model.Run
@@ -50,7 +51,7 @@ const maxSeen = 200_000
 // fresh reports whether v differs from what was last queued under k, and
 // remembers it.
 func fresh[K comparable, V comparable](m *map[K]V, size *int, k K, v V) bool {
-	if *m == nil || *size >= maxSeen {
+	if *m == nil {
 		*m = map[K]V{}
 	}
 	if old, ok := (*m)[k]; ok && old == v {
