@@ -67,13 +67,13 @@ var errUsage = errors.New("usage")
 // variables (dashes become underscores); a flag on the command line wins.
 type flags struct {
 	*flag.FlagSet
-	env map[string]string // flag name → env var
+	lists map[string]bool // repeatable flags, whose env var is comma-separated
 }
 
 func newFlags(name string, stderr io.Writer) *flags {
 	fs := flag.NewFlagSet("batchlens "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	return &flags{FlagSet: fs, env: map[string]string{}}
+	return &flags{FlagSet: fs, lists: map[string]bool{}}
 }
 
 func envName(flagName string) string {
@@ -89,6 +89,7 @@ func (f *flags) duration(p *time.Duration, name string, def time.Duration, help 
 }
 
 func (f *flags) strings(p *[]string, name, help string) {
+	f.lists[name] = true
 	f.Func(name, help+"; repeatable (env "+envName(name)+", comma-separated)", func(s string) error {
 		*p = append(*p, s)
 		return nil
@@ -103,7 +104,7 @@ func (f *flags) parse(args []string) error {
 		if !ok || envErr != nil {
 			return
 		}
-		for _, part := range splitList(fl, v) {
+		for _, part := range f.split(fl.Name, v) {
 			if err := fl.Value.Set(part); err != nil {
 				envErr = fmt.Errorf("%s=%q: %w", envName(fl.Name), v, err)
 			}
@@ -125,8 +126,10 @@ func (f *flags) parse(args []string) error {
 	return nil
 }
 
-func splitList(fl *flag.Flag, v string) []string {
-	if _, isFunc := fl.Value.(interface{ IsBoolFlag() bool }); isFunc || !strings.Contains(fl.Usage, "repeatable") {
+// split returns an env value as the values of flag name: the
+// comma-separated items of a repeatable flag, else the value itself.
+func (f *flags) split(name, v string) []string {
+	if !f.lists[name] {
 		return []string{v}
 	}
 	var out []string

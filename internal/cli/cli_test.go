@@ -139,3 +139,23 @@ func waitMatch(t *testing.T, b *syncBuffer, re *regexp.Regexp) string {
 	t.Fatalf("no %s in output %q", re, b.String())
 	return ""
 }
+
+func TestFlagsFromEnv(t *testing.T) {
+	t.Setenv("BATCHLENS_NAMESPACE", "forecasting, recsys,,")
+	t.Setenv("BATCHLENS_LABEL_SELECTOR", "team=ds,tier=batch")
+	var errb bytes.Buffer
+	f := newFlags("serve", &errb)
+	var namespaces []string
+	var selector string
+	f.strings(&namespaces, "namespace", "namespace")
+	f.string(&selector, "label-selector", "", "selector")
+	if err := f.parse([]string{"--namespace", "fraud"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(namespaces, "|"); got != "forecasting|recsys|fraud" {
+		t.Errorf("namespaces = %q: a repeatable flag splits its env value at commas, then the command line adds", got)
+	}
+	if selector != "team=ds,tier=batch" {
+		t.Errorf("label selector = %q: a plain flag takes its env value whole", selector)
+	}
+}
