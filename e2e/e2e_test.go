@@ -131,36 +131,46 @@ func TestEndToEnd(t *testing.T) {
 	}
 	ph.done("start three batchlens instances")
 
-	// The scenario: CronJobs every minute, 220 plain Jobs one every 0.8 s, the late pool's node
-	// after 60 s; batchlens "killed" gets SIGKILL at 45 s and is back at 60 s; the API server
-	// restarts at about 120 s.
+	// The scenario: CronJobs every minute and plain Jobs at a steady pace (jobs of them over
+	// about 3 minutes); the late pool's node at a third of it; batchlens "killed" gets SIGKILL at
+	// a quarter and is back at a third; the API server restarts at two thirds.
+	// BATCHLENS_E2E_QUICK=1 runs a 25-job version for working on the scenario itself; it
+	// skips the 200-run minimum, nothing else.
+	jobs, every := 220, 800*time.Millisecond
+	quick := os.Getenv("BATCHLENS_E2E_QUICK") == "1"
+	if quick {
+		jobs, every = 25, 300*time.Millisecond
+	}
+	span := time.Duration(jobs) * every
 	sc := scenario.New(p.Admin, namespaces, log)
 	if err := sc.StartCronJobs(ctx); err != nil {
 		t.Fatal(err)
 	}
 	jobsDone := make(chan error, 1)
-	go func() { jobsDone <- sc.CreateJobs(ctx, 220, 800*time.Millisecond) }()
+	go func() { jobsDone <- sc.CreateJobs(ctx, jobs, every) }()
 	begin := time.Now()
-	at := func(d time.Duration) {
-		if err := sleepCtx(ctx, time.Until(begin.Add(d))); err != nil {
+	at := func(fraction float64) {
+		if err := sleepCtx(ctx, time.Until(begin.Add(time.Duration(fraction*float64(span))))); err != nil {
 			t.Fatal(err)
 		}
 	}
-	at(45 * time.Second)
+	at(0.25)
 	killed.kill()
 	log.Info("batchlens killed with SIGKILL")
-	at(60 * time.Second)
+	at(0.34)
 	if err := killed.start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	log.Info("batchlens restarted on its database")
 	if err := p.AddNode(ctx, "kwok-late-0", map[string]string{scenario.PoolLabel: "late"}); err != nil {
 		t.Fatal(err)
 	}
-	at(115 * time.Second)
-	downFor := 3 * time.Second
-	if err := p.RestartAPIServer(ctx, downFor); err != nil {
+	at(0.65)
+	restartedAt := time.Now().UTC()
+	if err := p.RestartAPIServer(ctx, 3*time.Second); err != nil {
 		t.Fatal(err)
 	}
+	restart := [][2]time.Time{{restartedAt, time.Now().UTC().Add(time.Second)}}
 	log.Info("API server restarted")
 	if err := <-jobsDone; err != nil {
 		t.Fatal(err)
@@ -177,7 +187,7 @@ func TestEndToEnd(t *testing.T) {
 	truth := sc.Truth()
 	all := truth.Tally()
 	t.Logf("ground truth: %s", all)
-	if all.Runs < 200 {
+	if all.Runs < 200 && !quick {
 		t.Fatalf("the scenario made %d runs, want at least 200", all.Runs)
 	}
 	check := func(b *instance, nss []string) {
@@ -227,9 +237,11 @@ func TestEndToEnd(t *testing.T) {
 		if err := b.stop(); err != nil {
 			t.Error(err)
 		}
-		if bad := forbidden(b.logs()); len(bad) > 0 {
+		bad, excused := forbidden(b.logs(), restart)
+		if len(bad) > 0 {
 			t.Errorf("%s logged authorization failures:\n%s", b.name, strings.Join(bad, "\n"))
 		}
+		t.Logf("%s: %d authorization failures logged while the API server restarted (it answers 403 until its RBAC caches sync)", b.name, excused)
 	}
 	present(ctx, t, p.Admin, ref.dbPath(), killed.dbPath())
 	ph.done("check the killed instance")

@@ -1,6 +1,7 @@
 // Package plane runs a real Kubernetes control plane on loopback for batchlens' end-to-end tests
 // and `make demo-cluster`: etcd, kube-apiserver (token file, RBAC), kube-controller-manager (the
-// Job, CronJob, TTL-after-finished and garbage-collector controllers), kube-scheduler and kwok playing the kubelet of fake nodes. The binaries come
+// Job, CronJob, TTL-after-finished and garbage-collector controllers, and the node lifecycle
+// controller that lifts the not-ready taint new nodes get), kube-scheduler and kwok playing the kubelet of fake nodes. The binaries come
 // from the pinned tools module (tools/controlplane), built once into a cache outside git.
 package plane
 
@@ -129,7 +130,7 @@ func Start(ctx context.Context, opt Options) (_ *Plane, err error) {
 	if err := p.start("kube-controller-manager", "--kubeconfig="+p.AdminKubeconfig,
 		"--authentication-kubeconfig="+p.AdminKubeconfig, "--authorization-kubeconfig="+p.AdminKubeconfig,
 		"--leader-elect=false", "--bind-address=127.0.0.1", "--secure-port=0",
-		"--controllers=job-controller,cronjob-controller,ttl-after-finished-controller,garbage-collector-controller",
+		"--controllers=job-controller,cronjob-controller,ttl-after-finished-controller,garbage-collector-controller,node-lifecycle-controller",
 		"--concurrent-job-syncs=10", "--concurrent-cron-job-syncs=10",
 	); err != nil {
 		return nil, err

@@ -17,9 +17,14 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 )
 
@@ -219,7 +224,11 @@ func (s *Scenario) SuspendCronJobs(ctx context.Context) error {
 	now := time.Now()
 	for _, cj := range s.cronJobs {
 		patch := []byte(`{"spec":{"suspend":true}}`)
-		if _, err := s.client.BatchV1().CronJobs(cj.namespace).Patch(ctx, cj.name, "application/merge-patch+json", patch, metav1.PatchOptions{}); err != nil {
+		err := transient(func() error {
+			_, err := s.client.BatchV1().CronJobs(cj.namespace).Patch(ctx, cj.name, types.MergePatchType, patch, metav1.PatchOptions{})
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("suspend cronjob %s/%s: %w", cj.namespace, cj.name, err)
 		}
 		runs := MinuteBoundaries(cj.created, now)
@@ -264,7 +273,14 @@ func (s *Scenario) CreateJobs(ctx context.Context, n int, interval time.Duration
 			ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("adhoc-%s-%d", o, i), Namespace: ns},
 			Spec:       jobSpec(o, ttlFor(i)),
 		}
-		if _, err := s.client.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{}); err != nil {
+		err := transient(func() error {
+			_, err := s.client.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
+			if apierrors.IsAlreadyExists(err) { // an earlier try got through; its answer did not
+				return nil
+			}
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("create job %s/%s: %w", ns, job.Name, err)
 		}
 		s.truth.add(Key{ns, ""}, o, 1)
@@ -398,6 +414,17 @@ func (s *Scenario) busy(ctx context.Context) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// transient retries f for up to about a minute while the API server is unreachable or
+// answers with a server error, as it does while it restarts.
+func transient(f func() error) error {
+	backoff := wait.Backoff{Duration: 500 * time.Millisecond, Factor: 1, Jitter: 0.2, Steps: 120}
+	return retry.OnError(backoff, func(err error) bool {
+		return utilnet.IsConnectionRefused(err) || apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) ||
+			apierrors.IsServiceUnavailable(err) || apierrors.IsInternalError(err) || apierrors.IsTooManyRequests(err) ||
+			utilnet.IsConnectionReset(err) || utilnet.IsProbableEOF(err)
+	}, f)
 }
 
 func finished(j *batchv1.Job) bool {
