@@ -29,7 +29,7 @@ type instance struct {
 	cmd  *exec.Cmd
 }
 
-func newInstance(t *testing.T, name, bin, kubeconfig string, extra ...string) *instance {
+func newInstance(t *testing.T, work, name, bin, kubeconfig string, extra ...string) *instance {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -37,7 +37,7 @@ func newInstance(t *testing.T, name, bin, kubeconfig string, extra ...string) *i
 	}
 	addr := l.Addr().String()
 	l.Close()
-	dir := filepath.Join(t.TempDir(), name)
+	dir := filepath.Join(work, name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}

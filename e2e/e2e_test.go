@@ -79,20 +79,25 @@ func TestEndToEnd(t *testing.T) {
 	}
 	ph.done("build (control plane cached after the first run)")
 
-	work := t.TempDir()
+	// Everything the run leaves (component logs, kubeconfigs, each batchlens' database and log)
+	// stays in one directory, removed when the test passes and kept for a look when it fails.
+	work, err := os.MkdirTemp("", "batchlens-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs and databases kept in %s", work)
+			return
+		}
+		os.RemoveAll(work)
+	})
 	p, err := plane.Start(ctx, plane.Options{Bin: bin, Work: work, Log: log,
 		Stages: []string{filepath.Join(repo, "e2e", "stages", "batchlens.yaml")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer p.Stop()
-	defer func() {
-		if t.Failed() {
-			for _, c := range []string{"kube-apiserver", "kube-controller-manager", "kwok"} {
-				t.Logf("%s log: %s", c, p.Logs(c))
-			}
-		}
-	}()
 	for _, ns := range append([]string{"batchlens"}, namespaces...) {
 		if err := p.EnsureNamespace(ctx, ns); err != nil {
 			t.Fatal(err)
@@ -120,9 +125,9 @@ func TestEndToEnd(t *testing.T) {
 	clusterKube := kubeconfigFor(ctx, t, p, "batchlens")
 	scopedKube := kubeconfigFor(ctx, t, p, "batchlens-scoped")
 
-	ref := newInstance(t, "reference", batchlens, clusterKube)
-	killed := newInstance(t, "killed", batchlens, clusterKube)
-	ns := newInstance(t, "namespaced", batchlens, scopedKube, "--namespace", scoped[0], "--namespace", scoped[1])
+	ref := newInstance(t, work, "reference", batchlens, clusterKube)
+	killed := newInstance(t, work, "killed", batchlens, clusterKube)
+	ns := newInstance(t, work, "namespaced", batchlens, scopedKube, "--namespace", scoped[0], "--namespace", scoped[1])
 	for _, b := range []*instance{ref, killed, ns} {
 		if err := b.start(ctx); err != nil {
 			t.Fatal(err)
