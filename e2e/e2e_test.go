@@ -188,6 +188,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	ph.done("scenario settles")
+	compareShapes(ctx, t, p.Admin)
 
 	truth := sc.Truth()
 	all := truth.Tally()
@@ -250,6 +251,34 @@ func TestEndToEnd(t *testing.T) {
 	}
 	present(ctx, t, p.Admin, ref.dbPath(), killed.dbPath())
 	ph.done("check the killed instance")
+}
+
+// compareShapes checks that the Jobs and Events of the real control plane are shaped like the
+// simulator's where the ledger reads them, and logs every other difference.
+func compareShapes(ctx context.Context, t *testing.T, c kubernetes.Interface) {
+	t.Helper()
+	real := shape{}
+	jobs, err := c.BatchV1().Jobs(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range jobs.Items {
+		real.add(jobKey(&jobs.Items[i]), jobShape(&jobs.Items[i]))
+	}
+	evs, err := c.CoreV1().Events(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range evs.Items {
+		real.add(eventKey(&evs.Items[i]), eventShape(&evs.Items[i]))
+	}
+	failures, notes := diffShapes(real, simShape(24), ledgerPaths)
+	for _, n := range notes {
+		t.Logf("shape: %s", n)
+	}
+	for _, f := range failures {
+		t.Errorf("shape: %s", f)
+	}
 }
 
 // compare returns how an instance's leadership and engineering overview widgets differ from

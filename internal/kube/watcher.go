@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/informers"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
 	"k8s.io/client-go/tools/cache"
@@ -44,9 +47,8 @@ type Watcher struct {
 	sink      Sink
 	log       *slog.Logger
 	ledger    *ledger.Ledger
-	factories []factoryPair
+	informers []cache.SharedIndexInformer
 	jobs      []batchlisters.JobLister
-	synced    []cache.InformerSynced
 	handled   atomic.Uint64
 	ready     atomic.Bool
 }
@@ -62,26 +64,75 @@ func New(client kubernetes.Interface, sink Sink, log *slog.Logger, opts Options)
 	if len(namespaces) == 0 {
 		namespaces = []string{metav1.NamespaceAll}
 	}
+	// Events carry no workload labels, so only CronJobs, Jobs and Pods take
+	// the label selector.
+	workload := func(o *metav1.ListOptions) { o.LabelSelector = opts.LabelSelector }
 	for _, ns := range namespaces {
-		p := factoryPair{events: informers.NewSharedInformerFactoryWithOptions(client, opts.Resync,
-			informers.WithNamespace(ns), informers.WithTransform(trim))}
-		p.workloads = p.events
-		if opts.LabelSelector != "" {
-			// Events carry no workload labels, so only CronJobs, Jobs and
-			// Pods are filtered: they get a factory of their own.
-			p.workloads = informers.NewSharedInformerFactoryWithOptions(client, opts.Resync,
-				informers.WithNamespace(ns), informers.WithTransform(trim),
-				informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = opts.LabelSelector }))
-		}
-		w.factories = append(w.factories, p)
+		batch, core := client.BatchV1(), client.CoreV1()
+		jobs := w.informer(&batchv1.Job{}, workload,
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return batch.Jobs(ns).List(ctx, o)
+			},
+			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return batch.Jobs(ns).Watch(ctx, o)
+			})
+		w.jobs = append(w.jobs, batchlisters.NewJobLister(jobs.GetIndexer()))
+		w.informer(&batchv1.CronJob{}, workload,
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return batch.CronJobs(ns).List(ctx, o)
+			},
+			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return batch.CronJobs(ns).Watch(ctx, o)
+			})
+		w.informer(&corev1.Pod{}, workload,
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return core.Pods(ns).List(ctx, o)
+			},
+			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return core.Pods(ns).Watch(ctx, o)
+			})
+		w.informer(&corev1.Event{}, nil,
+			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return core.Events(ns).List(ctx, o)
+			},
+			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return core.Events(ns).Watch(ctx, o)
+			})
 	}
 	return w
 }
 
-// factoryPair holds one namespace's informer factories: one for Events and
-// one for workloads, the same one unless a label selector is set.
-type factoryPair struct {
-	events, workloads informers.SharedInformerFactory
+// informer builds one informer whose list and watch calls ride out an
+// unreachable or restarting API server (see reconnect).
+func (w *Watcher) informer(obj runtime.Object, tweak func(*metav1.ListOptions),
+	list func(context.Context, metav1.ListOptions) (runtime.Object, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.SharedIndexInformer {
+	what := fmt.Sprintf("%T", obj)
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			if tweak != nil && w.opts.LabelSelector != "" {
+				tweak(&o)
+			}
+			return reconnect(ctx, w.log, "list "+what, func() (runtime.Object, error) { return list(ctx, o) })
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			if tweak != nil && w.opts.LabelSelector != "" {
+				tweak(&o)
+			}
+			return reconnect(ctx, w.log, "watch "+what, func() (watch.Interface, error) { return watchFn(ctx, o) })
+		},
+	}
+	// Like client-go's generated informers: a client that cannot stream
+	// the initial list as a watch (the fake clientset) gets plain lists.
+	inf := cache.NewSharedIndexInformerWithOptions(cache.ToListWatcherWithWatchListSemantics(lw, w.client), obj, cache.SharedIndexInformerOptions{
+		ResyncPeriod: w.opts.Resync,
+		Indexers:     cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc},
+	})
+	if err := inf.SetTransform(trim); err != nil {
+		panic(err) // only fails once the informer has started
+	}
+	w.informers = append(w.informers, inf)
+	return inf
 }
 
 // Handled reports how many informer notifications have been fully handled
@@ -98,32 +149,21 @@ func (w *Watcher) Ready() error {
 
 // Run starts the informers, waits for their caches, and blocks until ctx ends.
 func (w *Watcher) Run(ctx context.Context) error {
-	for _, p := range w.factories {
-		cj := p.workloads.Batch().V1().CronJobs()
-		jobs := p.workloads.Batch().V1().Jobs()
-		pods := p.workloads.Core().V1().Pods()
-		events := p.events.Core().V1().Events()
-		w.jobs = append(w.jobs, jobs.Lister())
-		for _, inf := range []cache.SharedIndexInformer{cj.Informer(), jobs.Informer(), pods.Informer(), events.Informer()} {
-			reg, err := inf.AddEventHandler(w.handler(ctx))
-			if err != nil {
-				return fmt.Errorf("add event handler: %w", err)
-			}
-			w.synced = append(w.synced, reg.HasSynced)
+	var synced []cache.InformerSynced
+	for _, inf := range w.informers {
+		reg, err := inf.AddEventHandler(w.handler(ctx))
+		if err != nil {
+			return fmt.Errorf("add event handler: %w", err)
 		}
+		synced = append(synced, reg.HasSynced)
 	}
-	for _, p := range w.factories {
-		p.events.Start(ctx.Done())
-		p.workloads.Start(ctx.Done())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for _, inf := range w.informers {
+		wg.Go(func() { inf.RunWithContext(ctx) })
 	}
-	defer func() {
-		for _, p := range w.factories {
-			p.events.Shutdown()
-			p.workloads.Shutdown()
-		}
-	}()
 	w.log.Info("watching cluster", "cluster", w.opts.Cluster, "namespaces", w.opts.Namespaces, "labelSelector", w.opts.LabelSelector)
-	if !cache.WaitForCacheSync(ctx.Done(), w.synced...) {
+	if !cache.WaitForCacheSync(ctx.Done(), synced...) {
 		return fmt.Errorf("wait for informer caches: %w", ctx.Err())
 	}
 	w.ready.Store(true)
