@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,5 +18,19 @@ func TestForbidden(t *testing.T) {
 	bad, excused := forbidden(logs, w)
 	if len(bad) != 2 || excused != 1 {
 		t.Errorf("forbidden = %q, %d excused; want the 21:05 klog line and the slog line, 1 excused", bad, excused)
+	}
+}
+
+func TestDiffShapes(t *testing.T) {
+	real, simulated := shape{}, shape{}
+	real.add("Job Complete", map[string]any{"status": map[string]any{"succeeded": 1, "ready": 0, "completionTime": "t"}})
+	simulated.add("Job Complete", map[string]any{"status": map[string]any{"succeeded": 1, "failed": 2}})
+	real.add("Event x", map[string]any{"reason": "R"})
+	failures, notes := diffShapes(real, simulated, ledgerPaths)
+	if len(failures) != 1 || !strings.Contains(failures[0], ".status.completionTime") {
+		t.Errorf("failures = %q, want only the completionTime the simulator lacks", failures)
+	}
+	if len(notes) != 3 { // .status.ready (not read), .status.failed (sim only), kind "Event x"
+		t.Errorf("notes = %q, want 3", notes)
 	}
 }

@@ -112,8 +112,9 @@ func simShape(hours int) shape {
 	return out
 }
 
-// diffShapes reports, for the kinds both have, the paths only one has. ledgerReads says which
-// paths matter to the ledger; differences there are returned as failures, the rest as notes.
+// diffShapes reports, for the kinds both have, the paths only one has. A path the real objects
+// have and the simulator's lack is a failure when the ledger reads it (ledgerReads), since then
+// the simulator does not exercise what the ledger meets in a cluster; the rest are notes.
 func diffShapes(real, simulated shape, ledgerReads func(path string) bool) (failures, notes []string) {
 	var only []string
 	for _, k := range slices.Sorted(maps.Keys(real)) {
@@ -132,14 +133,12 @@ func diffShapes(real, simulated shape, ledgerReads func(path string) bool) (fail
 				}
 			}
 		}
+		// A path only the simulator's objects have may just be one the scenario's few
+		// minutes did not reach (an event series, a retried pod of a Job that then
+		// succeeded): worth a note, not a failure.
 		for _, p := range slices.Sorted(maps.Keys(sp)) {
 			if !real[k][p] {
-				msg := fmt.Sprintf("%s: the simulator's objects have %s, the API server's do not", k, p)
-				if ledgerReads(p) {
-					failures = append(failures, msg)
-				} else {
-					notes = append(notes, msg)
-				}
+				notes = append(notes, fmt.Sprintf("%s: the simulator's objects have %s, the API server's do not", k, p))
 			}
 		}
 	}
