@@ -93,6 +93,28 @@ type CronJobCount struct {
 	Count     int64
 }
 
+// Group is a CronJob in a cluster: the labels of the exported totals.
+// CronJob is "" for runs (and their pods) without a CronJob.
+type Group struct {
+	Cluster   string
+	Namespace string
+	CronJob   string
+}
+
+// Total is how many facts one group holds, of one class (a failure reason, a
+// phase; "" where the read has no classes).
+type Total struct {
+	Group
+	Class string
+	N     int64
+}
+
+// GroupTime is an instant of one group.
+type GroupTime struct {
+	Group
+	At time.Time
+}
+
 // Store keeps facts and answers widget queries. Implementations are safe for
 // concurrent use. Times are compared at millisecond precision.
 type Store interface {
@@ -133,6 +155,33 @@ type Store interface {
 	// CronJob filter when it is about that CronJob, one of its runs or one of
 	// their pods.
 	RecentEvents(ctx context.Context, from, to time.Time, filt Filter, limit int) ([]model.Event, error)
+
+	// Totals returns, per group, how many facts of metric m the store holds
+	// whose time is known, whatever that time is: the sum of Count(m) over a
+	// range holding every fact. Class is "". Groups without facts are left
+	// out; rows are ordered by cluster, namespace, CronJob. As facts are
+	// never removed, no total ever decreases, except that a pod or restart
+	// written before its run moves from CronJob "" to its run's CronJob.
+	Totals(ctx context.Context, m Metric) ([]Total, error)
+
+	// FailureReasons returns, per group and reason (the Class), how many pods
+	// reached phase Failed with a known finish time; the reason is the pod's
+	// status reason (Evicted, DeadlineExceeded, …) when it has one, else
+	// the reason of its container termination that finished last
+	// (OOMKilled, Error, …), else "Unknown". Summed over reasons it equals
+	// Totals(PodsFailed). Ordered by cluster, namespace, CronJob, reason.
+	FailureReasons(ctx context.Context) ([]Total, error)
+
+	// PodsAt returns, per group and phase (the Class), how many pods were
+	// Pending at t (as PendingAt) and how many are Running: phase Running,
+	// not finished and not deleted (as last seen; t does not apply).
+	// Groups with no such pods are left out. Ordered by cluster, namespace,
+	// CronJob, phase.
+	PodsAt(ctx context.Context, t time.Time) ([]Total, error)
+
+	// LastSucceeded returns, per group with a CronJob, the latest FinishedAt
+	// of its runs that succeeded. Ordered by cluster, namespace, CronJob.
+	LastSucceeded(ctx context.Context) ([]GroupTime, error)
 
 	// Run returns one run by cluster and UID, or ErrNotFound.
 	Run(ctx context.Context, cluster, uid string) (model.Run, error)

@@ -549,5 +549,20 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 					count(t, st, m, b, filt))
 			}
 		}
+		// Totals: every fact, whatever its time, per group.
+		groups := map[store.Group]int64{}
+		for _, f := range want[m] {
+			groups[store.Group{Cluster: f.cluster, Namespace: f.namespace, CronJob: f.cronJob}]++
+		}
+		var exp []store.Total
+		for g, n := range groups {
+			exp = append(exp, store.Total{Group: g, N: n})
+		}
+		sortTotals(exp)
+		got, err := st.Totals(context.Background(), m)
+		if err != nil {
+			t.Fatalf("Totals(%s): %v", m, err)
+		}
+		diff(t, fmt.Sprintf("Totals(%s)", m), exp, got)
 	}
 }
