@@ -23,6 +23,7 @@ type Batcher struct {
 	mu      sync.Mutex
 	pending model.Facts
 	n       int
+	since   time.Time // when the oldest queued fact was added
 	written uint64
 	seen    seen
 }
@@ -105,6 +106,9 @@ func (b *Batcher) Add(ctx context.Context, f model.Facts) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	f = b.seen.filter(f)
+	if b.n == 0 {
+		b.since = time.Now()
+	}
 	b.pending.Add(f)
 	b.n += count(f)
 	if b.n < b.maxFacts {
@@ -118,6 +122,17 @@ func (b *Batcher) Flush(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.flushLocked(ctx)
+}
+
+// Lag reports how long the oldest fact queued but not yet written has
+// waited; 0 when none is queued.
+func (b *Batcher) Lag() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n == 0 {
+		return 0
+	}
+	return time.Since(b.since)
 }
 
 // Written reports how many facts have been written so far.
