@@ -87,28 +87,37 @@ type Snapshot struct {
 // of the widget counting the same facts.
 func Read(ctx context.Context, st store.Store, now time.Time) (Snapshot, error) {
 	s := Snapshot{At: now, Points: map[string][]Point{}}
-	totals := func(f string, class string, m store.Metric) error {
-		ts, err := st.Totals(ctx, m)
-		if err != nil {
-			return err
-		}
-		s.add(f, ts, func(string) string { return class })
-		return nil
+	type counted struct {
+		family, class string
+		metric        store.Metric
+	}
+	counters := []counted{
+		{JobRuns, "created", store.RunsCreated},
+		{JobRuns, "succeeded", store.RunsSucceeded},
+		{JobRuns, "failed", store.RunsFailed},
+		{PodsFinished, model.PhaseSucceeded, store.PodsSucceeded},
+		{PodsFinished, model.PhaseFailed, store.PodsFailed},
+		{OOMKills, "", store.PodsOOM},
+		{CrashLoops, "", store.PodsCrashLoop},
+		{Restarts, "", store.Restarts},
 	}
 	steps := []func() error{
-		func() error { return totals(JobRuns, "created", store.RunsCreated) },
-		func() error { return totals(JobRuns, "succeeded", store.RunsSucceeded) },
-		func() error { return totals(JobRuns, "failed", store.RunsFailed) },
-		func() error { return totals(PodsFinished, model.PhaseSucceeded, store.PodsSucceeded) },
-		func() error { return totals(PodsFinished, model.PhaseFailed, store.PodsFailed) },
+		func() error {
+			var ms []store.Metric
+			for _, c := range counters {
+				ms = append(ms, c.metric)
+			}
+			totals, err := st.Totals(ctx, ms...)
+			for _, c := range counters {
+				s.add(c.family, totals[c.metric], func(string) string { return c.class })
+			}
+			return err
+		},
 		func() error {
 			ts, err := st.FailureReasons(ctx)
 			s.add(PodFailures, ts, func(c string) string { return c })
 			return err
 		},
-		func() error { return totals(OOMKills, "", store.PodsOOM) },
-		func() error { return totals(CrashLoops, "", store.PodsCrashLoop) },
-		func() error { return totals(Restarts, "", store.Restarts) },
 		func() error {
 			ts, err := st.PodsAt(ctx, now)
 			s.add(Pods, ts, func(c string) string { return c })

@@ -156,20 +156,23 @@ type Store interface {
 	// their pods.
 	RecentEvents(ctx context.Context, from, to time.Time, filt Filter, limit int) ([]model.Event, error)
 
-	// Totals returns, per group, how many facts of metric m the store holds
-	// whose time is known, whatever that time is: the sum of Count(m) over a
-	// range holding every fact. Class is "". Groups without facts are left
-	// out; rows are ordered by cluster, namespace, CronJob. As facts are
-	// never removed, no total ever decreases, except that a pod or restart
-	// written before its run moves from CronJob "" to its run's CronJob.
-	Totals(ctx context.Context, m Metric) ([]Total, error)
+	// Totals returns, for each metric of ms and per group, how many facts
+	// of the metric the store holds whose time is known, whatever that time
+	// is: the sum of Count over a range holding every fact. Class is "".
+	// Groups without facts are left out; rows are ordered by cluster,
+	// namespace, CronJob. As facts are never removed, no total ever
+	// decreases, except that a pod or restart written before its run moves
+	// from CronJob "" to its run's CronJob. Metrics counted from the same
+	// table are read together, so asking for several at once is cheaper.
+	Totals(ctx context.Context, ms ...Metric) (map[Metric][]Total, error)
 
 	// FailureReasons returns, per group and reason (the Class), how many pods
 	// reached phase Failed with a known finish time; the reason is the pod's
 	// status reason (Evicted, DeadlineExceeded, …) when it has one, else
-	// the reason of its container termination that finished last
-	// (OOMKilled, Error, …), else "Unknown". Summed over reasons it equals
-	// Totals(PodsFailed). Ordered by cluster, namespace, CronJob, reason.
+	// OOMKilled when one of its containers was OOM-killed, else
+	// "ContainerFailed" (the containers' own termination reasons are in
+	// PodEvidence). Summed over reasons it equals Totals(PodsFailed).
+	// Ordered by cluster, namespace, CronJob, reason.
 	FailureReasons(ctx context.Context) ([]Total, error)
 
 	// PodsAt returns, per group and phase (the Class), how many pods were
@@ -179,8 +182,9 @@ type Store interface {
 	// CronJob, phase.
 	PodsAt(ctx context.Context, t time.Time) ([]Total, error)
 
-	// LastSucceeded returns, per group with a CronJob, the latest FinishedAt
-	// of its runs that succeeded. Ordered by cluster, namespace, CronJob.
+	// LastSucceeded returns, per group with a CronJob and a namespace, the
+	// latest FinishedAt of its runs that succeeded; groups without a
+	// succeeded run are left out. Ordered by cluster, namespace, CronJob.
 	LastSucceeded(ctx context.Context) ([]GroupTime, error)
 
 	// Run returns one run by cluster and UID, or ErrNotFound.

@@ -1,45 +1,159 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/batchlens/batchlens/internal/model"
 	"github.com/batchlens/batchlens/internal/store"
 )
 
-// Totals returns, per cluster, namespace and CronJob, how many facts of m
-// have a known time: Count's facts without its time range.
-func (s *Store) Totals(ctx context.Context, m store.Metric) ([]store.Total, error) {
-	src, err := metricSource(m)
+// Totals returns, per cluster, namespace and CronJob, how many facts of each
+// metric of ms have a known time: Count's facts without its time range.
+//
+// Metrics of the same table and time column are counted in one pass. For
+// runs and pods, whose indexes led by cronjob cover every column needed,
+// the pass groups by cronjob alone, so that SQLite reads the index in
+// order and never sorts the facts; a CronJob whose facts span several
+// namespaces or clusters (or the facts without a CronJob) is then counted
+// again, by namespace and cluster, from its own index range.
+func (s *Store) Totals(ctx context.Context, ms ...store.Metric) (map[store.Metric][]store.Total, error) {
+	type pass struct {
+		src     source
+		metrics []store.Metric
+	}
+	var passes []pass
+	for _, m := range ms {
+		src, err := metricSource(m)
+		if err != nil {
+			return nil, err
+		}
+		i := slices.IndexFunc(passes, func(p pass) bool { return p.src.from == src.from && p.src.at == src.at })
+		if i < 0 {
+			passes = append(passes, pass{src: src})
+			i = len(passes) - 1
+		}
+		passes[i].metrics = append(passes[i].metrics, m)
+	}
+	out := map[store.Metric][]store.Total{}
+	for _, p := range passes {
+		if err := s.totalsPass(ctx, p.src, p.metrics, out); err != nil {
+			return nil, fmt.Errorf("totals %v: %w", p.metrics, err)
+		}
+	}
+	return out, nil
+}
+
+// totalsPass counts metrics ms, all of table and time src, into out.
+func (s *Store) totalsPass(ctx context.Context, src source, ms []store.Metric, out map[store.Metric][]store.Total) error {
+	var sums []string
+	for _, m := range ms {
+		msrc, _ := metricSource(m)
+		cond := "1 = 1"
+		if msrc.where != "" {
+			cond = msrc.where
+		}
+		sums = append(sums, "COALESCE(SUM(CASE WHEN "+cond+" THEN 1 ELSE 0 END), 0)")
+	}
+	// "+" keeps SQLite from reading the time's index instead of cronjob's.
+	where := "+" + src.at + " IS NOT NULL"
+	add := func(g store.Group, ns []int64) {
+		for i, m := range ms {
+			if ns[i] > 0 {
+				out[m] = append(out[m], store.Total{Group: g, N: ns[i]})
+			}
+		}
+	}
+	byGroup := func(extra string, args ...any) error {
+		q := fmt.Sprintf("SELECT %s, %s, %s, %s FROM %s WHERE %s%s GROUP BY 1, 2, 3",
+			src.cluster, src.namespace, src.cronJob, strings.Join(sums, ", "), src.from, where, extra)
+		rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var g store.Group
+			ns := make([]int64, len(ms))
+			dest := []any{&g.Cluster, &g.Namespace, &g.CronJob}
+			for i := range ns {
+				dest = append(dest, &ns[i])
+			}
+			if err := rows.Scan(dest...); err != nil {
+				return err
+			}
+			add(g, ns)
+		}
+		return rows.Err()
+	}
+	if src.from != "runs r" && src.from != "pods p" || strings.HasPrefix(src.cronJob, "COALESCE(") {
+		where = src.at + " IS NOT NULL" // the time's own index, small or covering, is the one to read
+		if err := byGroup(""); err != nil {
+			return err
+		}
+		sortTotals(out, ms)
+		return nil
+	}
+	q := fmt.Sprintf("SELECT %s, MIN(%s), MAX(%s), MIN(%s), MAX(%s), %s FROM %s WHERE %s GROUP BY %s",
+		src.cronJob, src.namespace, src.namespace, src.cluster, src.cluster, strings.Join(sums, ", "), src.from, where, src.cronJob)
+	rows, err := s.r.QueryContext(ctx, q)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	where := src.at + " IS NOT NULL"
-	if src.where != "" {
-		where += " AND " + src.where
+	var mixed []any
+	for rows.Next() {
+		var cj, ns1, ns2, c1, c2 string
+		ns := make([]int64, len(ms))
+		dest := []any{&cj, &ns1, &ns2, &c1, &c2}
+		for i := range ns {
+			dest = append(dest, &ns[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return err
+		}
+		if ns1 != ns2 || c1 != c2 {
+			mixed = append(mixed, cj)
+			continue
+		}
+		add(store.Group{Cluster: c1, Namespace: ns1, CronJob: cj}, ns)
 	}
-	q := fmt.Sprintf(`SELECT %s, %s, %s, '', COUNT(*) FROM %s WHERE %s GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-		src.cluster, src.namespace, src.cronJob, src.from, where)
-	totals, err := s.totals(ctx, q)
-	if err != nil {
-		return nil, fmt.Errorf("totals %s: %w", m, err)
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
 	}
-	return totals, nil
+	for start := 0; start < len(mixed); start += 500 {
+		part := mixed[start:min(start+500, len(mixed))]
+		in := " AND " + src.cronJob + " IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ") + ")"
+		if err := byGroup(in, part...); err != nil {
+			return err
+		}
+	}
+	sortTotals(out, ms)
+	return nil
+}
+
+func sortTotals(out map[store.Metric][]store.Total, ms []store.Metric) {
+	for _, m := range ms {
+		slices.SortFunc(out[m], func(a, b store.Total) int {
+			return cmp.Or(cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.CronJob, b.CronJob))
+		})
+	}
 }
 
 // FailureReasons returns the failed pods per group and reason: the pod's
-// own reason, else its last-finished termination's, else "Unknown".
+// own reason, else OOMKilled when it had an OOM kill, else ContainerFailed.
 func (s *Store) FailureReasons(ctx context.Context) ([]store.Total, error) {
 	q := `SELECT p.cluster, p.namespace, p.cronjob, CASE
 			WHEN p.reason <> '' THEN p.reason
-			ELSE COALESCE((SELECT t.reason FROM terminations t
-				WHERE t.pod_uid = p.uid AND t.cluster = p.cluster AND t.reason <> ''
-				ORDER BY t.finished_at DESC, t.container, t.attempt DESC LIMIT 1), 'Unknown')
-			END AS reason, COUNT(*)
+			WHEN p.oom_at IS NOT NULL THEN '` + model.ReasonOOMKilled + `'
+			ELSE 'ContainerFailed' END AS reason, COUNT(*)
 		FROM pods p
 		WHERE p.finished_at IS NOT NULL AND p.phase = '` + model.PhaseFailed + `'
 		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`
@@ -77,11 +191,16 @@ func (s *Store) PodsAt(ctx context.Context, t time.Time) ([]store.Total, error) 
 	return totals, nil
 }
 
-// LastSucceeded returns the latest finish of a succeeded run per CronJob.
+// LastSucceeded returns the latest finish of a succeeded run per CronJob:
+// for each CronJob of run_cronjobs, its runs from the newest finish back
+// to the first that succeeded (index runs_cronjob_finished).
 func (s *Store) LastSucceeded(ctx context.Context) ([]store.GroupTime, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT r.cluster, r.namespace, r.cronjob, MAX(r.finished_at) FROM runs r
-		WHERE r.cronjob <> '' AND r.finished_at IS NOT NULL AND r.outcome = '`+model.OutcomeSucceeded+`'
-		GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)
+	rows, err := s.r.QueryContext(ctx, `SELECT g.cluster, g.namespace, g.cronjob,
+			(SELECT r.finished_at FROM runs r
+				WHERE r.cronjob = g.cronjob AND r.finished_at IS NOT NULL AND r.outcome = '`+model.OutcomeSucceeded+`'
+				AND r.namespace = g.namespace AND r.cluster = g.cluster
+				ORDER BY r.finished_at DESC LIMIT 1)
+		FROM run_cronjobs g ORDER BY g.cluster, g.namespace, g.cronjob`)
 	if err != nil {
 		return nil, fmt.Errorf("last succeeded: %w", err)
 	}
@@ -93,8 +212,10 @@ func (s *Store) LastSucceeded(ctx context.Context) ([]store.GroupTime, error) {
 		if err := rows.Scan(&g.Cluster, &g.Namespace, &g.CronJob, &at); err != nil {
 			return nil, fmt.Errorf("last succeeded: %w", err)
 		}
-		g.At = fromMS(at)
-		out = append(out, g)
+		if at.Valid {
+			g.At = fromMS(at)
+			out = append(out, g)
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("last succeeded: %w", err)

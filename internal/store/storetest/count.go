@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/batchlens/batchlens/internal/model"
 	"github.com/batchlens/batchlens/internal/store"
 )
@@ -563,6 +566,9 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Totals(%s): %v", m, err)
 		}
-		diff(t, fmt.Sprintf("Totals(%s)", m), exp, got)
+		diff(t, fmt.Sprintf("Totals(%s)", m), exp, got[m])
+		if all, err := st.Totals(context.Background(), store.Metrics()...); err != nil || !cmp.Equal(all[m], got[m], cmpopts.EquateEmpty()) {
+			t.Errorf("Totals(%s) alone differs from Totals of every metric (%v)", m, err)
+		}
 	}
 }

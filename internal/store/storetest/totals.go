@@ -50,7 +50,7 @@ func (s suite) testTotalsReads(t *testing.T) {
 			pod(a, "evicted", model.PhaseFailed, "Evicted", 0, 1, 5, -1),
 			pod(a, "oom", model.PhaseFailed, "", 0, 1, 6, -1),
 			pod(a, "err", model.PhaseFailed, "", 0, 1, 7, -1),
-			pod(a, "bare", model.PhaseFailed, "", 0, 8, 8, -1), // failed without any termination
+			pod(a, "bare", model.PhaseFailed, "", 0, 8, 8, -1),
 			pod(a, "ok", model.PhaseSucceeded, "", 0, 1, 9, -1),
 			pod(b, "oom2", model.PhaseFailed, "", 0, 1, 9, -1),
 			pod(a, "running", model.PhaseRunning, "", 0, 2, -1, -1),
@@ -59,11 +59,12 @@ func (s suite) testTotalsReads(t *testing.T) {
 			pod(b, "longpending", model.PhasePending, "", -600, 300, -1, -1),
 		},
 		Terminations: []model.Termination{
-			term(a, "evicted", "main", 0, "Error", 5), // the pod's own reason wins
+			term(a, "evicted", "main", 0, model.ReasonOOMKilled, 5), // the pod's own reason wins
 			term(a, "oom", "main", 0, "Error", 3),
-			term(a, "oom", "main", 1, model.ReasonOOMKilled, 6), // the last to finish wins
+			term(a, "oom", "main", 1, model.ReasonOOMKilled, 6), // any OOM kill
 			term(a, "err", "side", 0, model.ReasonOOMKilled, 4),
 			term(a, "err", "main", 0, "Error", 7),
+			term(a, "bare", "main", 0, "Error", 7), // no OOM kill
 			term(b, "oom2", "main", 0, model.ReasonOOMKilled, 9),
 		},
 		Runs: []model.Run{
@@ -80,10 +81,9 @@ func (s suite) testTotalsReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	diff(t, "FailureReasons", []store.Total{
-		{Group: a, Class: "Error", N: 1},
+		{Group: a, Class: "ContainerFailed", N: 1},
 		{Group: a, Class: "Evicted", N: 1},
-		{Group: a, Class: model.ReasonOOMKilled, N: 1},
-		{Group: a, Class: "Unknown", N: 1},
+		{Group: a, Class: model.ReasonOOMKilled, N: 2},
 		{Group: b, Class: model.ReasonOOMKilled, N: 1},
 	}, reasons)
 
