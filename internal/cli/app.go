@@ -25,13 +25,15 @@ type common struct {
 	listen    string
 	logLevel  string
 	dogstatsd string
+	statsdInt time.Duration
 }
 
 func (c *common) register(f *flags, defaultDB string) {
 	f.string(&c.db, "db", defaultDB, "SQLite database file")
 	f.string(&c.listen, "listen", "127.0.0.1:8080", "address of the HTTP server (dashboards, API, /metrics)")
 	f.string(&c.logLevel, "log-level", "info", "debug, info, warn or error")
-	f.string(&c.dogstatsd, "dogstatsd", "", "DogStatsD address (host:port, unix:///path) to send the exact counts to every 10s (default: none)")
+	f.string(&c.dogstatsd, "dogstatsd", "", "DogStatsD address (host:port, unix:///path) to send the exact counts to (default: none)")
+	f.duration(&c.statsdInt, "dogstatsd-interval", 10*time.Second, "how often --dogstatsd sends")
 }
 
 // app is the part of the pipeline after the ledger: store, batching writer
@@ -42,6 +44,7 @@ type app struct {
 	batcher *store.Batcher
 	ln      net.Listener
 	statsd  *statsd.Client // nil without --dogstatsd
+	every   time.Duration  // how often statsd sends
 }
 
 func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
@@ -61,6 +64,12 @@ func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
 		ln:      ln,
 	}
 	if c.dogstatsd != "" {
+		if c.statsdInt <= 0 {
+			ln.Close()
+			st.Close()
+			return nil, fmt.Errorf("--dogstatsd-interval %s: must be positive", c.statsdInt)
+		}
+		a.every = c.statsdInt
 		if a.statsd, err = statsd.New(c.dogstatsd, statsd.WithoutTelemetry()); err != nil {
 			ln.Close()
 			st.Close()
@@ -69,9 +78,6 @@ func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
 	}
 	return a, nil
 }
-
-// statsdInterval is how often --dogstatsd sends.
-const statsdInterval = 10 * time.Second
 
 // url is where the dashboards are served.
 func (a *app) url() string {
@@ -91,7 +97,7 @@ func (a *app) run(ctx context.Context, ready func() error, workers ...func(conte
 	collector := metrics.NewCollector(a.store, time.Now, a.log, 10*time.Second, a.batcher.Lag)
 	if a.statsd != nil {
 		defer a.statsd.Close()
-		workers = append(workers, metrics.NewStatsD(a.statsd, a.store, time.Now, a.log, statsdInterval).Run)
+		workers = append(workers, metrics.NewStatsD(a.statsd, a.store, time.Now, a.log, a.every).Run)
 	}
 	srv := &http.Server{
 		Handler: web.New(engine, a.log, web.WithReady(ready),

@@ -75,11 +75,11 @@ func NewStatsD(client statsd.ClientInterface, st store.Store, now func() time.Ti
 }
 
 // Run sends every interval until ctx ends, then once more (so a graceful
-// stop loses nothing) and flushes the client. A failed read is logged and
-// retried at the next tick; its increase is sent then.
+// stop loses nothing). A failed read is logged and retried at the next
+// tick; its increase is sent then. It returns nil when ctx ends.
 func (s *StatsD) Run(ctx context.Context) error {
-	if err := s.Send(ctx); err != nil {
-		return err
+	if err := s.Send(ctx); err != nil { // the baseline; on failure the next read is
+		s.log.Warn("dogstatsd: first read failed, will retry", "err", err)
 	}
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
