@@ -1,6 +1,7 @@
 package datadog
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -30,12 +31,15 @@ func Export(dir string, m Metrics) ([]string, error) {
 	}
 	var files []string
 	write := func(name string, v any) error {
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false) // queries keep their > and <
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
 			return fmt.Errorf("export %s: %w", name, err)
 		}
 		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 			return fmt.Errorf("export: %w", err)
 		}
 		files = append(files, path)
