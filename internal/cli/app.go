@@ -94,7 +94,7 @@ func (a *app) url() string {
 func (a *app) run(ctx context.Context, ready func() error, workers ...func(context.Context) error) error {
 	defer a.store.Close()
 	engine := query.New(a.store, time.Now)
-	collector := metrics.NewCollector(a.store, time.Now, a.log, 10*time.Second, a.batcher.Lag)
+	collector := metrics.NewCollector(a.store, time.Now, a.log, 10*time.Second, a.batcher)
 	if a.statsd != nil {
 		defer a.statsd.Close()
 		workers = append(workers, metrics.NewStatsD(a.statsd, a.store, time.Now, a.log, a.every).Run)

@@ -37,7 +37,7 @@ func TestDemoExportsMetrics(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{`batchlens_job_runs_total{cluster="demo",cronjob="`, "# TYPE batchlens_job_runs_total counter",
-		"batchlens_ingest_lag_seconds", "batchlens_store_read_duration_seconds", "go_goroutines"} {
+		"batchlens_ingest_lag_seconds", "batchlens_store_read_duration_seconds", "batchlens_store_write_duration_seconds", "go_goroutines"} {
 		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
 			t.Errorf("/metrics: status %d, no %q in:\n%.2000s", resp.StatusCode, want, body)
 		}

@@ -16,9 +16,18 @@ import (
 
 // Health names batchlens' own health metrics.
 const (
-	StoreReadSeconds = "batchlens_store_read_duration_seconds"
-	IngestLagSeconds = "batchlens_ingest_lag_seconds"
+	StoreReadSeconds  = "batchlens_store_read_duration_seconds"
+	StoreWriteSeconds = "batchlens_store_write_duration_seconds"
+	IngestLagSeconds  = "batchlens_ingest_lag_seconds"
 )
+
+// Ingest is the writer in front of the store (store.Batcher).
+type Ingest interface {
+	// Lag is how long the oldest fact not yet written has waited; 0 when none.
+	Lag() time.Duration
+	// LastWrite is how long the last successful write to the store took.
+	LastWrite() time.Duration
+}
 
 // Collector is a prometheus.Collector that reads a Snapshot from the store
 // at every scrape, so its counters are the ledger's counts.
@@ -27,19 +36,19 @@ type Collector struct {
 	now     func() time.Time
 	log     *slog.Logger
 	timeout time.Duration
-	lag     func() time.Duration
+	ingest  Ingest
 
 	families []Family
 	descs    map[string]*prometheus.Desc
 	read     *prometheus.Desc
 	lagDesc  *prometheus.Desc
+	write    *prometheus.Desc
 }
 
-// NewCollector returns a Collector over st; lag (may be nil) reports how
-// long the oldest fact not yet written has waited (store.Batcher.Lag).
-// One scrape's reads are bounded by timeout.
-func NewCollector(st store.Store, now func() time.Time, log *slog.Logger, timeout time.Duration, lag func() time.Duration) *Collector {
-	c := &Collector{store: st, now: now, log: log, timeout: timeout, lag: lag, families: Families(),
+// NewCollector returns a Collector over st, reporting the health of ingest
+// (nil: not reported). One scrape's reads are bounded by timeout.
+func NewCollector(st store.Store, now func() time.Time, log *slog.Logger, timeout time.Duration, ingest Ingest) *Collector {
+	c := &Collector{store: st, now: now, log: log, timeout: timeout, ingest: ingest, families: Families(),
 		descs: map[string]*prometheus.Desc{}}
 	for _, f := range c.families {
 		labels := []string{"cluster", "namespace", "cronjob"}
@@ -50,6 +59,7 @@ func NewCollector(st store.Store, now func() time.Time, log *slog.Logger, timeou
 	}
 	c.read = prometheus.NewDesc(StoreReadSeconds, "How long this scrape's reads of the store took.", nil, nil)
 	c.lagDesc = prometheus.NewDesc(IngestLagSeconds, "How long the oldest fact seen but not yet written to the store has waited (0 when none).", nil, nil)
+	c.write = prometheus.NewDesc(StoreWriteSeconds, "How long the last successful write of a batch of facts to the store took.", nil, nil)
 	return c
 }
 
@@ -60,14 +70,16 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	ch <- c.read
 	ch <- c.lagDesc
+	ch <- c.write
 }
 
 // Collect reads a Snapshot and sends its points. When the store fails the
 // scrape fails (Prometheus records the target as down) rather than showing
 // counters that would look like resets.
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	if c.lag != nil {
-		ch <- prometheus.MustNewConstMetric(c.lagDesc, prometheus.GaugeValue, c.lag().Seconds())
+	if c.ingest != nil {
+		ch <- prometheus.MustNewConstMetric(c.lagDesc, prometheus.GaugeValue, c.ingest.Lag().Seconds())
+		ch <- prometheus.MustNewConstMetric(c.write, prometheus.GaugeValue, c.ingest.LastWrite().Seconds())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
 	defer cancel()

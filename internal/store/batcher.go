@@ -23,7 +23,8 @@ type Batcher struct {
 	mu      sync.Mutex
 	pending model.Facts
 	n       int
-	since   time.Time // when the oldest queued fact was added
+	since   time.Time     // when the oldest queued fact was added
+	took    time.Duration // the last successful write
 	written uint64
 	seen    seen
 }
@@ -135,6 +136,13 @@ func (b *Batcher) Lag() time.Duration {
 	return time.Since(b.since)
 }
 
+// LastWrite reports how long the last successful write to the store took.
+func (b *Batcher) LastWrite() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.took
+}
+
 // Written reports how many facts have been written so far.
 func (b *Batcher) Written() uint64 {
 	b.mu.Lock()
@@ -146,9 +154,11 @@ func (b *Batcher) flushLocked(ctx context.Context) error {
 	if b.n == 0 {
 		return nil
 	}
+	start := time.Now()
 	if err := b.store.Write(ctx, b.pending); err != nil {
 		return fmt.Errorf("write %d facts: %w", b.n, err)
 	}
+	b.took = time.Since(start)
 	b.written += uint64(b.n)
 	b.pending = model.Facts{}
 	b.n = 0
