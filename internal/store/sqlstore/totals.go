@@ -17,7 +17,8 @@ import (
 // Totals returns, per cluster, namespace and CronJob, how many facts of each
 // metric of ms have a known time: Count's facts without its time range.
 //
-// Metrics of the same table and time column are counted in one pass. For
+// Runs created come from the per-day cache cronjob_days. Other metrics of
+// the same table and time column are counted in one pass. For
 // runs and pods, whose indexes led by cronjob cover every column needed,
 // the pass groups by cronjob alone, so that SQLite reads the index in
 // order and never sorts the facts; a CronJob whose facts span several
@@ -29,7 +30,14 @@ func (s *Store) Totals(ctx context.Context, ms ...store.Metric) (map[store.Metri
 		metrics []store.Metric
 	}
 	var passes []pass
+	out := map[store.Metric][]store.Total{}
 	for _, m := range ms {
+		if m == store.RunsCreated {
+			if err := s.runsCreated(ctx, out); err != nil {
+				return nil, fmt.Errorf("totals %s: %w", m, err)
+			}
+			continue
+		}
 		src, err := metricSource(m)
 		if err != nil {
 			return nil, err
@@ -41,13 +49,39 @@ func (s *Store) Totals(ctx context.Context, ms ...store.Metric) (map[store.Metri
 		}
 		passes[i].metrics = append(passes[i].metrics, m)
 	}
-	out := map[store.Metric][]store.Total{}
 	for _, p := range passes {
 		if err := s.totalsPass(ctx, p.src, p.metrics, out); err != nil {
 			return nil, fmt.Errorf("totals %v: %w", p.metrics, err)
 		}
 	}
 	return out, nil
+}
+
+// runsCreated counts the runs created per group from cronjob_days, which
+// holds them per day for runs with a CronJob and a namespace, and the
+// others from the runs (index ranges of cronjob '' and namespace '').
+func (s *Store) runsCreated(ctx context.Context, out map[store.Metric][]store.Total) error {
+	var ts []store.Total
+	for _, q := range []string{
+		`SELECT d.cluster, d.namespace, d.cronjob, '', CAST(SUM(d.n) AS BIGINT) FROM cronjob_days d GROUP BY 1, 2, 3`,
+		`SELECT r.cluster, r.namespace, r.cronjob, '', COUNT(*) FROM runs r
+			WHERE r.cronjob = '' AND r.created_at IS NOT NULL GROUP BY 1, 2, 3`,
+		`SELECT r.cluster, r.namespace, r.cronjob, '', COUNT(*) FROM runs r
+			WHERE r.namespace = '' AND r.cronjob <> '' AND r.created_at IS NOT NULL GROUP BY 1, 2, 3`,
+	} {
+		part, err := s.totals(ctx, q)
+		if err != nil {
+			return err
+		}
+		for _, t := range part {
+			if t.N > 0 {
+				ts = append(ts, t)
+			}
+		}
+	}
+	out[store.RunsCreated] = ts
+	sortTotals(out, []store.Metric{store.RunsCreated})
+	return nil
 }
 
 // totalsPass counts metrics ms, all of table and time src, into out.
