@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,6 +99,10 @@ func widgetValues(t *testing.T, base string, from, to time.Time) map[string]floa
 			Widgets []struct {
 				ID    string   `json:"id"`
 				Value *float64 `json:"value"`
+				Rows  []struct {
+					Cluster, Namespace, CronJob string
+					Value                       float64
+				} `json:"rows"`
 			} `json:"widgets"`
 		} `json:"sections"`
 	}
@@ -110,6 +115,10 @@ func widgetValues(t *testing.T, base string, from, to time.Time) map[string]floa
 			if w.Value != nil {
 				out[w.ID] = *w.Value
 			}
+			for _, r := range w.Rows { // top_cronjobs: runs created per CronJob
+				out[fmt.Sprintf(`sum(batchlens_job_runs_total{outcome="created",cluster=%q,namespace=%q,cronjob=%q})`,
+					r.Cluster, r.Namespace, r.CronJob)] = r.Value
+			}
 		}
 	}
 	return out
@@ -118,7 +127,8 @@ func widgetValues(t *testing.T, base string, from, to time.Time) map[string]floa
 // TestPrometheusScrapesTheLedger starts Debian's Prometheus on loopback,
 // scraping `batchlens demo` every second, and checks that PromQL sums of
 // the counters equal the API's widgets over a range holding all of the
-// demo's history, exactly.
+// demo's history, exactly: the value widgets in total, and top_cronjobs
+// per CronJob (cluster, namespace and cronjob labels).
 //
 // The demo runs live, so its counts grow. The comparison is made only
 // when it is exact: the widgets are read at t1, Prometheus has a scrape
@@ -213,9 +223,9 @@ scrape_configs:
 			}
 		}
 		after := widgetValues(t, base, from, to)
-		quiet := true
-		for _, c := range checks {
-			quiet = quiet && before[c.widget] == after[c.widget]
+		quiet := len(before) == len(after)
+		for k, v := range before {
+			quiet = quiet && after[k] == v
 		}
 		if !quiet {
 			t.Logf("attempt %d: the ledger grew while Prometheus scraped; again", attempt)
@@ -226,6 +236,18 @@ scrape_configs:
 			if got != before[c.widget] {
 				t.Errorf("%s at the scrape of %s = %v; the API's %s widget = %v", c.promql, scrape.Format(time.RFC3339Nano), got, c.widget, before[c.widget])
 			}
+		}
+		rows := 0
+		for k, v := range before { // each of the top CronJobs' rows is its own series' sum
+			if strings.HasPrefix(k, "sum(") {
+				rows++
+				if got, _ := promQuery(t, promURL, k, scrape); got != v {
+					t.Errorf("%s at the scrape = %v; the API's top_cronjobs row = %v", k, got, v)
+				}
+			}
+		}
+		if rows != 10 {
+			t.Errorf("top_cronjobs has %d rows, want 10", rows)
 		}
 		if before["jobs"] == 0 {
 			t.Error("the demo has no jobs after 2h of history")
