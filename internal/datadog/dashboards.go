@@ -142,7 +142,7 @@ const monitorScope = "kube_cluster_name,kube_namespace,kube_cronjob"
 func Monitors(m Metrics) []Named[Monitor] {
 	type spec struct {
 		id, name, kube, batchlens, message string
-		critical                           float64
+		critical, batchlensCritical        float64 // batchlensCritical: when not critical
 		warning                            *float64
 		priority                           int64
 	}
@@ -161,9 +161,9 @@ func Monitors(m Metrics) []Named[Monitor] {
 			kube:      "max(last_5m):sum:" + ksmJobFailed + "{*}" + by + " > 0",
 			batchlens: "sum(last_10m):sum:batchlens.job_runs.count{outcome:failed}" + by + ".as_count() > 0",
 			message:   "A run of CronJob {{kube_cronjob.name}} in {{kube_namespace.name}} ({{kube_cluster_name.name}}) failed (backoff limit, deadline or pod failure policy)."},
-		{id: "pending_too_long", name: "Pods Pending for 30 minutes", priority: 3, critical: 0,
+		{id: "pending_too_long", name: "Pods Pending for 30 minutes", priority: 3, critical: 0, batchlensCritical: 1800,
 			kube:      "min(last_30m):sum:" + ksmPodPhase + "{pod_phase:pending}" + by + " > 0",
-			batchlens: "min(last_30m):sum:batchlens.pods{phase:pending}" + by + " > 0",
+			batchlens: "max(last_5m):max:batchlens.pending_pod_max_age_seconds{*}" + by + " > 1800",
 			message:   "CronJob {{kube_cronjob.name}} in {{kube_namespace.name}} ({{kube_cluster_name.name}}) has had pods Pending for 30 minutes: unschedulable, image pulls or quota."},
 		{id: "failure_rate_spike", name: "Pod failure rate above 20%", priority: 2, critical: 20, warning: &warn,
 			kube: "avg(last_30m):100 * sum:" + ksmPodPhase + "{pod_phase:failed} by {kube_cluster_name} / (sum:" + ksmPodPhase +
@@ -173,9 +173,12 @@ func Monitors(m Metrics) []Named[Monitor] {
 	}
 	var out []Named[Monitor]
 	for _, s := range specs {
-		q := s.kube
+		q, critical := s.kube, s.critical
 		if m == Batchlens {
 			q = s.batchlens
+			if s.batchlensCritical != 0 {
+				critical = s.batchlensCritical
+			}
 		}
 		tag := MonitorTag(s.id, m)
 		out = append(out, Named[Monitor]{ID: s.id, Tag: tag, Doc: Monitor{
@@ -186,7 +189,7 @@ func Monitors(m Metrics) []Named[Monitor] {
 			Tags:     []string{ManagedTag, tag, "batchlens-metrics:" + string(m)},
 			Priority: s.priority,
 			Options: MonitorOptions{
-				Thresholds:        Thresholds{Critical: s.critical, Warning: s.warning},
+				Thresholds:        Thresholds{Critical: critical, Warning: s.warning},
 				RequireFullWindow: false,
 				IncludeTags:       true,
 				NewGroupDelay:     60,

@@ -45,6 +45,7 @@ const (
 	Restarts     = "batchlens_container_restarts_total"
 	Pods         = "batchlens_pods"
 	LastSuccess  = "batchlens_cronjob_last_success_timestamp_seconds"
+	PendingAge   = "batchlens_pending_pod_max_age_seconds"
 )
 
 // Families returns every family a Snapshot holds, in a fixed order.
@@ -66,6 +67,8 @@ func Families() []Family {
 			Help: "Pods Pending now (created, not yet out of Pending) and Running now (started, not finished, not deleted)."},
 		{Name: LastSuccess, Kind: Gauge,
 			Help: "Unix time at which the CronJob's latest successful run finished."},
+		{Name: PendingAge, Kind: Gauge,
+			Help: "How long the longest-waiting pod Pending now has existed, in seconds."},
 	}
 }
 
@@ -121,6 +124,14 @@ func Read(ctx context.Context, st store.Store, now time.Time) (Snapshot, error) 
 		func() error {
 			ts, err := st.PodsAt(ctx, now)
 			s.add(Pods, ts, func(c string) string { return c })
+			return err
+		},
+		func() error {
+			gs, err := st.OldestPending(ctx, now)
+			for _, g := range gs {
+				s.Points[PendingAge] = append(s.Points[PendingAge],
+					Point{Group: g.Group, Value: float64(now.Sub(g.At).Milliseconds()) / 1000})
+			}
 			return err
 		},
 		func() error {

@@ -160,6 +160,15 @@ func TestCollectorCountsTheLedger(t *testing.T) {
 	if want := truth.PendingAt([]time.Time{end}, store.Filter{})[0]; pending != float64(want) || want == 0 {
 		t.Errorf("%s{phase=Pending} = %v, truth %d", Pods, pending, want)
 	}
+	for k := range got[Pods] {
+		age, ok := got[PendingAge][labels{k.cluster, k.namespace, k.cronjob, ""}]
+		if k.class == model.PhasePending && (!ok || age < 0 || age > end.Sub(simStart).Seconds()) {
+			t.Errorf("%s%v = %v (%v), want the age of a pod of the history", PendingAge, k, age, ok)
+		}
+	}
+	if len(got[PendingAge]) != len(pendingGroups(got)) {
+		t.Errorf("%d %s series for %d groups with Pending pods", len(got[PendingAge]), PendingAge, len(pendingGroups(got)))
+	}
 	if len(got[LastSuccess]) == 0 {
 		t.Errorf("no %s", LastSuccess)
 	}
@@ -186,4 +195,14 @@ func TestCollectorCountsTheLedger(t *testing.T) {
 			}
 		}
 	}
+}
+
+func pendingGroups(s series) map[labels]bool {
+	out := map[labels]bool{}
+	for k := range s[Pods] {
+		if k.class == model.PhasePending {
+			out[labels{k.cluster, k.namespace, k.cronjob, ""}] = true
+		}
+	}
+	return out
 }

@@ -182,6 +182,11 @@ type Store interface {
 	// CronJob, phase.
 	PodsAt(ctx context.Context, t time.Time) ([]Total, error)
 
+	// OldestPending returns, per group with pods Pending at t (as
+	// PendingAt), the creation time of the earliest created of them.
+	// Ordered by cluster, namespace, CronJob.
+	OldestPending(ctx context.Context, t time.Time) ([]GroupTime, error)
+
 	// LastSucceeded returns, per group with a CronJob and a namespace, the
 	// latest FinishedAt of its runs that succeeded; groups without a
 	// succeeded run are left out. Ordered by cluster, namespace, CronJob.

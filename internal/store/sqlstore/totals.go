@@ -59,7 +59,7 @@ func (s *Store) Totals(ctx context.Context, ms ...store.Metric) (map[store.Metri
 
 // runsCreated counts the runs created per group from cronjob_days, which
 // holds them per day for runs with a CronJob and a namespace, and the
-// others from the runs (index ranges of cronjob '' and namespace '').
+// others from the runs (index ranges of cronjob ” and namespace ”).
 func (s *Store) runsCreated(ctx context.Context, out map[store.Metric][]store.Total) error {
 	var ts []store.Total
 	for _, q := range []string{
@@ -198,21 +198,25 @@ func (s *Store) FailureReasons(ctx context.Context) ([]store.Total, error) {
 	return totals, nil
 }
 
-// PodsAt returns the pods Pending at t and those Running now, per group.
-// The Pending part reads the same three index ranges as pendingAt; the
-// Running part the unfinished pods of index pods_finished.
-func (s *Store) PodsAt(ctx context.Context, t time.Time) ([]store.Total, error) {
+// pendingPods is a subquery of the pods Pending at t, with columns cols: it
+// reads the same three index ranges as pendingAt.
+func pendingPods(t time.Time, cols string) string {
 	at := strconv.FormatInt(t.UnixMilli(), 10)
 	short, medium := strconv.Itoa(pendingShortMS), strconv.Itoa(pendingMediumMS)
 	stillPending := " AND (p.pending_until IS NULL OR p.pending_until > " + at + ")"
-	pending := func(where string) string {
-		return `SELECT p.cluster, p.namespace, p.cronjob FROM pods p WHERE ` + where + stillPending
+	part := func(where string) string {
+		return `SELECT ` + cols + ` FROM pods p WHERE ` + where + stillPending
 	}
-	q := `SELECT cluster, namespace, cronjob, '` + model.PhasePending + `', COUNT(*) FROM (
-			` + pending(`p.created_at > `+at+` - `+short+` AND p.created_at <= `+at) + `
-			UNION ALL ` + pending(pendingLong+` AND p.created_at > `+at+` - `+medium+` AND p.created_at <= `+at+` - `+short) + `
-			UNION ALL ` + pending(pendingLonger+` AND p.created_at <= `+at+` - `+medium) + `
-		) x GROUP BY 1, 2, 3
+	return `(` + part(`p.created_at > `+at+` - `+short+` AND p.created_at <= `+at) + `
+		UNION ALL ` + part(pendingLong+` AND p.created_at > `+at+` - `+medium+` AND p.created_at <= `+at+` - `+short) + `
+		UNION ALL ` + part(pendingLonger+` AND p.created_at <= `+at+` - `+medium) + `) x`
+}
+
+// PodsAt returns the pods Pending at t and those Running now, per group.
+// The Running part reads the unfinished pods of index pods_finished.
+func (s *Store) PodsAt(ctx context.Context, t time.Time) ([]store.Total, error) {
+	q := `SELECT cluster, namespace, cronjob, '` + model.PhasePending + `', COUNT(*)
+		FROM ` + pendingPods(t, "p.cluster, p.namespace, p.cronjob") + ` GROUP BY 1, 2, 3
 		UNION ALL
 		SELECT p.cluster, p.namespace, p.cronjob, '` + model.PhaseRunning + `', COUNT(*) FROM pods p
 		WHERE p.finished_at IS NULL AND p.phase = '` + model.PhaseRunning + `' AND p.deleted_at IS NULL
@@ -223,6 +227,31 @@ func (s *Store) PodsAt(ctx context.Context, t time.Time) ([]store.Total, error) 
 		return nil, fmt.Errorf("pods at %s: %w", t, err)
 	}
 	return totals, nil
+}
+
+// OldestPending returns the creation of the earliest created pod Pending
+// at t, per group.
+func (s *Store) OldestPending(ctx context.Context, t time.Time) ([]store.GroupTime, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT cluster, namespace, cronjob, MIN(created_at)
+		FROM `+pendingPods(t, "p.cluster, p.namespace, p.cronjob, p.created_at")+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`)
+	if err != nil {
+		return nil, fmt.Errorf("oldest pending at %s: %w", t, err)
+	}
+	defer rows.Close()
+	var out []store.GroupTime
+	for rows.Next() {
+		var g store.GroupTime
+		var at sql.NullInt64
+		if err := rows.Scan(&g.Cluster, &g.Namespace, &g.CronJob, &at); err != nil {
+			return nil, fmt.Errorf("oldest pending: %w", err)
+		}
+		g.At = fromMS(at)
+		out = append(out, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("oldest pending: %w", err)
+	}
+	return out, nil
 }
 
 // LastSucceeded returns the latest finish of a succeeded run per CronJob:

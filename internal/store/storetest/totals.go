@@ -19,7 +19,8 @@ func sortTotals(ts []store.Total) {
 	})
 }
 
-// testTotalsReads covers FailureReasons, PodsAt and LastSucceeded on a
+// testTotalsReads covers FailureReasons, PodsAt, OldestPending and
+// LastSucceeded on a
 // small hand-made history.
 func (s suite) testTotalsReads(t *testing.T) {
 	ctx := context.Background()
@@ -103,6 +104,22 @@ func (s suite) testTotalsReads(t *testing.T) {
 			t.Fatal(err)
 		}
 		diff(t, fmt.Sprintf("PodsAt minute %d", tc.minute), tc.want, got)
+	}
+
+	for _, tc := range []struct {
+		minute int
+		want   []store.GroupTime
+	}{
+		{0, []store.GroupTime{{Group: a, At: mins(0)}, {Group: b, At: mins(-600)}}},
+		{1, []store.GroupTime{{Group: a, At: mins(0)}, {Group: b, At: mins(-600)}}},
+		{60, []store.GroupTime{{Group: b, At: mins(-600)}}},
+		{400, []store.GroupTime{{Group: b, At: mins(10)}}},
+	} {
+		got, err := st.OldestPending(ctx, mins(tc.minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff(t, fmt.Sprintf("OldestPending minute %d", tc.minute), tc.want, got)
 	}
 
 	last, err := st.LastSucceeded(ctx)
