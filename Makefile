@@ -1,16 +1,19 @@
 # batchlens — the commands the README gives. Go 1.26 is all they need.
 GO ?= go
 
-.PHONY: demo test race build bench fuzz vet e2e demo-cluster
+.PHONY: demo test race build bench fuzz vet prometheus e2e demo-cluster
 
 demo: ## run batchlens on its built-in simulated fleet
 	$(GO) run ./cmd/batchlens demo
 
-test: vet ## run every test
+test: vet prometheus ## run every test
 	$(GO) test -count=1 ./...
 
+prometheus: ## Debian's prometheus for the metrics tests, installed when missing (skip with BATCHLENS_SKIP_PROMETHEUS=1)
+	@[ "$$BATCHLENS_SKIP_PROMETHEUS" = 1 ] || bash .ci/install-prometheus
+
 race: ## the concurrent packages under the race detector
-	$(GO) test -race -count=1 ./internal/kube/ ./internal/cli/ ./internal/store/... ./internal/query/ ./internal/web/ ./internal/demo/
+	$(GO) test -race -count=1 ./internal/kube/ ./internal/cli/ ./internal/store/... ./internal/query/ ./internal/web/ ./internal/demo/ ./internal/metrics/
 
 vet:
 	$(GO) vet ./...

@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/DataDog/datadog-go/v5/statsd"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/batchlens/batchlens/internal/metrics"
 	"github.com/batchlens/batchlens/internal/query"
 	"github.com/batchlens/batchlens/internal/store"
 	"github.com/batchlens/batchlens/internal/store/sqlite"
@@ -19,15 +21,19 @@ import (
 
 // common holds the flags serve and demo share.
 type common struct {
-	db       string
-	listen   string
-	logLevel string
+	db        string
+	listen    string
+	logLevel  string
+	dogstatsd string
+	statsdInt time.Duration
 }
 
 func (c *common) register(f *flags, defaultDB string) {
 	f.string(&c.db, "db", defaultDB, "SQLite database file")
 	f.string(&c.listen, "listen", "127.0.0.1:8080", "address of the HTTP server (dashboards, API, /metrics)")
 	f.string(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.string(&c.dogstatsd, "dogstatsd", "", "DogStatsD address (host:port, unix:///path) to send the exact counts to (default: none)")
+	f.duration(&c.statsdInt, "dogstatsd-interval", 10*time.Second, "how often --dogstatsd sends")
 }
 
 // app is the part of the pipeline after the ledger: store, batching writer
@@ -37,6 +43,8 @@ type app struct {
 	store   store.Store
 	batcher *store.Batcher
 	ln      net.Listener
+	statsd  *statsd.Client // nil without --dogstatsd
+	every   time.Duration  // how often statsd sends
 }
 
 func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
@@ -49,12 +57,26 @@ func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", c.listen, err)
 	}
-	return &app{
+	a := &app{
 		log:     log,
 		store:   st,
 		batcher: store.NewBatcher(st, log, 5000, 250*time.Millisecond),
 		ln:      ln,
-	}, nil
+	}
+	if c.dogstatsd != "" {
+		if c.statsdInt <= 0 {
+			ln.Close()
+			st.Close()
+			return nil, fmt.Errorf("--dogstatsd-interval %s: must be positive", c.statsdInt)
+		}
+		a.every = c.statsdInt
+		if a.statsd, err = statsd.New(c.dogstatsd, statsd.WithoutTelemetry()); err != nil {
+			ln.Close()
+			st.Close()
+			return nil, fmt.Errorf("--dogstatsd %s: %w", c.dogstatsd, err)
+		}
+	}
+	return a, nil
 }
 
 // url is where the dashboards are served.
@@ -72,8 +94,14 @@ func (a *app) url() string {
 func (a *app) run(ctx context.Context, ready func() error, workers ...func(context.Context) error) error {
 	defer a.store.Close()
 	engine := query.New(a.store, time.Now)
+	collector := metrics.NewCollector(a.store, time.Now, a.log, 10*time.Second, a.batcher)
+	if a.statsd != nil {
+		defer a.statsd.Close()
+		workers = append(workers, metrics.NewStatsD(a.statsd, a.store, time.Now, a.log, a.every).Run)
+	}
 	srv := &http.Server{
-		Handler:           web.New(engine, a.log, web.WithReady(ready)),
+		Handler: web.New(engine, a.log, web.WithReady(ready),
+			web.WithHandler("GET /metrics", metrics.Handler(collector, a.log))),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

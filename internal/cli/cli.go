@@ -22,6 +22,7 @@ and serves Leadership and Engineering dashboards.
 Usage:
   batchlens serve   [flags]   watch a cluster and serve the dashboards
   batchlens demo    [flags]   the same, fed by a built-in simulated fleet
+  batchlens datadog export|apply [flags]   the dashboards and monitors for Datadog
   batchlens version           print the version
 
 Run 'batchlens <command> -h' for the flags of a command.
@@ -39,6 +40,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = serve(ctx, args[1:], stdout, stderr)
 	case "demo":
 		err = runDemo(ctx, args[1:], stdout, stderr)
+	case "datadog":
+		err = runDatadog(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintf(stdout, "batchlens %s\n", version)
 	case "help", "-h", "--help":

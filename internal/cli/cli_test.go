@@ -47,6 +47,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--cluster-name", ""}, nil, 1, "--cluster-name must not be empty"},
 		{[]string{"demo"}, map[string]string{"BATCHLENS_HISTORY": "-3d"}, 1, "--history"},
 		{[]string{"serve", "-h"}, nil, 0, "BATCHLENS_KUBECONFIG"},
+		{[]string{"demo", "-h"}, nil, 0, "BATCHLENS_DOGSTATSD"},
+		{[]string{"datadog"}, nil, 2, "batchlens datadog export"},
+		{[]string{"datadog", "nope"}, nil, 2, "batchlens datadog apply"},
+		{[]string{"datadog", "export", "--metrics", "statsd"}, nil, 1, `--metrics: metrics "statsd"`},
+		{[]string{"datadog", "apply", "--dry-run"}, map[string]string{"DD_API_KEY": "", "DD_APP_KEY": ""}, 1, "DD_API_KEY and DD_APP_KEY must be set"},
+		{[]string{"datadog", "apply", "-h"}, nil, 0, "BATCHLENS_DRY_RUN"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

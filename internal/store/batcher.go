@@ -23,6 +23,8 @@ type Batcher struct {
 	mu      sync.Mutex
 	pending model.Facts
 	n       int
+	since   time.Time     // when the oldest queued fact was added
+	took    time.Duration // the last successful write
 	written uint64
 	seen    seen
 }
@@ -105,6 +107,9 @@ func (b *Batcher) Add(ctx context.Context, f model.Facts) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	f = b.seen.filter(f)
+	if b.n == 0 {
+		b.since = time.Now()
+	}
 	b.pending.Add(f)
 	b.n += count(f)
 	if b.n < b.maxFacts {
@@ -120,6 +125,24 @@ func (b *Batcher) Flush(ctx context.Context) error {
 	return b.flushLocked(ctx)
 }
 
+// Lag reports how long the oldest fact queued but not yet written has
+// waited; 0 when none is queued.
+func (b *Batcher) Lag() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.n == 0 {
+		return 0
+	}
+	return time.Since(b.since)
+}
+
+// LastWrite reports how long the last successful write to the store took.
+func (b *Batcher) LastWrite() time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.took
+}
+
 // Written reports how many facts have been written so far.
 func (b *Batcher) Written() uint64 {
 	b.mu.Lock()
@@ -131,9 +154,11 @@ func (b *Batcher) flushLocked(ctx context.Context) error {
 	if b.n == 0 {
 		return nil
 	}
+	start := time.Now()
 	if err := b.store.Write(ctx, b.pending); err != nil {
 		return fmt.Errorf("write %d facts: %w", b.n, err)
 	}
+	b.took = time.Since(start)
 	b.written += uint64(b.n)
 	b.pending = model.Facts{}
 	b.n = 0

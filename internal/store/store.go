@@ -93,6 +93,28 @@ type CronJobCount struct {
 	Count     int64
 }
 
+// Group is a CronJob in a cluster: the labels of the exported totals.
+// CronJob is "" for runs (and their pods) without a CronJob.
+type Group struct {
+	Cluster   string
+	Namespace string
+	CronJob   string
+}
+
+// Total is how many facts one group holds, of one class (a failure reason, a
+// phase; "" where the read has no classes).
+type Total struct {
+	Group
+	Class string
+	N     int64
+}
+
+// GroupTime is an instant of one group.
+type GroupTime struct {
+	Group
+	At time.Time
+}
+
 // Store keeps facts and answers widget queries. Implementations are safe for
 // concurrent use. Times are compared at millisecond precision.
 type Store interface {
@@ -136,6 +158,42 @@ type Store interface {
 	// CronJob filter when it is about that CronJob, one of its runs or one of
 	// their pods.
 	RecentEvents(ctx context.Context, from, to time.Time, filt Filter, limit int) ([]model.Event, error)
+
+	// Totals returns, for each metric of ms and per group, how many facts
+	// of the metric the store holds whose time is known, whatever that time
+	// is: the sum of Count over a range holding every fact. Class is "".
+	// Groups without facts are left out; rows are ordered by cluster,
+	// namespace, CronJob. As facts are never removed, no total ever
+	// decreases, except that a pod or restart written before its run moves
+	// from CronJob "" to its run's CronJob. Metrics counted from the same
+	// table are read together, so asking for several at once is cheaper.
+	Totals(ctx context.Context, ms ...Metric) (map[Metric][]Total, error)
+
+	// FailureReasons returns, per group and reason (the Class), how many pods
+	// reached phase Failed with a known finish time; the reason is the pod's
+	// status reason (Evicted, DeadlineExceeded, …) when it has one, else
+	// OOMKilled when one of its containers was OOM-killed, else
+	// "ContainerFailed" (the containers' own termination reasons are in
+	// PodEvidence). Summed over reasons it equals Totals(PodsFailed).
+	// Ordered by cluster, namespace, CronJob, reason.
+	FailureReasons(ctx context.Context) ([]Total, error)
+
+	// PodsAt returns, per group and phase (the Class), how many pods were
+	// Pending at t (as PendingAt) and how many are Running: phase Running,
+	// not finished and not deleted (as last seen; t does not apply).
+	// Groups with no such pods are left out. Ordered by cluster, namespace,
+	// CronJob, phase.
+	PodsAt(ctx context.Context, t time.Time) ([]Total, error)
+
+	// OldestPending returns, per group with pods Pending at t (as
+	// PendingAt), the creation time of the earliest created of them.
+	// Ordered by cluster, namespace, CronJob.
+	OldestPending(ctx context.Context, t time.Time) ([]GroupTime, error)
+
+	// LastSucceeded returns, per group with a CronJob and a namespace, the
+	// latest FinishedAt of its runs that succeeded; groups without a
+	// succeeded run are left out. Ordered by cluster, namespace, CronJob.
+	LastSucceeded(ctx context.Context) ([]GroupTime, error)
 
 	// Run returns one run by cluster and UID, or ErrNotFound.
 	Run(ctx context.Context, cluster, uid string) (model.Run, error)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/batchlens/batchlens/internal/metrics"
 	"github.com/batchlens/batchlens/internal/model"
 	"github.com/batchlens/batchlens/internal/query"
 	"github.com/batchlens/batchlens/internal/store"
@@ -378,5 +379,33 @@ func BenchmarkDashboard(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkScrape is one /metrics scrape (metrics.Read: every exact total
+// grouped by CronJob) over the 1M-run history, and each of its reads.
+func BenchmarkScrape(b *testing.B) {
+	s := benchStore(b)
+	ctx := context.Background()
+	reads := map[string]func() error{
+		"all":        func() error { _, err := metrics.Read(ctx, s, benchNow()); return err },
+		"Totals/all": func() error { _, err := s.Totals(ctx, store.Metrics()...); return err },
+		"Totals/runs": func() error {
+			_, err := s.Totals(ctx, store.RunsCreated, store.RunsSucceeded, store.RunsFailed)
+			return err
+		},
+		"Totals/restarts": func() error { _, err := s.Totals(ctx, store.Restarts); return err },
+		"FailureReasons":  func() error { _, err := s.FailureReasons(ctx); return err },
+		"PodsAt":          func() error { _, err := s.PodsAt(ctx, benchNow()); return err },
+		"LastSucceeded":   func() error { _, err := s.LastSucceeded(ctx); return err },
+	}
+	for name, read := range reads {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if err := read(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/batchlens/batchlens/internal/model"
 	"github.com/batchlens/batchlens/internal/store"
 )
@@ -548,6 +551,24 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 				diff(t, fmt.Sprintf("%s from %v step %v, %+v", m, b.From.Sub(at(0)), b.Step, filt), exp,
 					count(t, st, m, b, filt))
 			}
+		}
+		// Totals: every fact, whatever its time, per group.
+		groups := map[store.Group]int64{}
+		for _, f := range want[m] {
+			groups[store.Group{Cluster: f.cluster, Namespace: f.namespace, CronJob: f.cronJob}]++
+		}
+		var exp []store.Total
+		for g, n := range groups {
+			exp = append(exp, store.Total{Group: g, N: n})
+		}
+		sortTotals(exp)
+		got, err := st.Totals(context.Background(), m)
+		if err != nil {
+			t.Fatalf("Totals(%s): %v", m, err)
+		}
+		diff(t, fmt.Sprintf("Totals(%s)", m), exp, got[m])
+		if all, err := st.Totals(context.Background(), store.Metrics()...); err != nil || !cmp.Equal(all[m], got[m], cmpopts.EquateEmpty()) {
+			t.Errorf("Totals(%s) alone differs from Totals of every metric (%v)", m, err)
 		}
 	}
 }

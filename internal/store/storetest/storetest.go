@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TopCronJobs", s.testTopCronJobs},
 		{"TopCronJobsMatchesFacts", s.testTopCronJobsMatchesFacts},
 		{"RecentEvents", s.testRecentEvents},
+		{"TotalsReads", s.testTotalsReads},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
