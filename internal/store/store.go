@@ -93,6 +93,23 @@ type CronJobCount struct {
 	Count     int64
 }
 
+// Listing selects the facts behind a count: those of Metric whose time (as
+// the Metric constants define it) is in [From, To) and that match Filter,
+// at most Limit of them (none when Limit ≤ 0).
+type Listing struct {
+	Metric Metric
+	From   time.Time
+	To     time.Time
+	Filter Filter
+	Limit  int
+}
+
+// ReasonCount is how many facts had one reason.
+type ReasonCount struct {
+	Reason string
+	Count  int64
+}
+
 // Store keeps facts and answers widget queries. Implementations are safe for
 // concurrent use. Times are compared at millisecond precision.
 type Store interface {
@@ -144,6 +161,40 @@ type Store interface {
 	// (by container, index) and waiting episodes (by container, attempt,
 	// reason) of one pod.
 	PodEvidence(ctx context.Context, cluster, podUID string) ([]model.Termination, []model.Restart, []model.Waiting, error)
+
+	// Runs returns the runs behind a count of l.Metric, which is
+	// RunsCreated, RunsSucceeded or RunsFailed (any other is an error): the
+	// runs Count counts for l's range and filter, latest metric time first
+	// (ties by cluster, then UID), at most l.Limit. With a large enough
+	// Limit there are exactly as many as Count gives over the range.
+	Runs(ctx context.Context, l Listing) ([]model.Run, error)
+
+	// Pods returns the pods behind a count of l.Metric, latest metric time
+	// first (ties by cluster, then UID), at most l.Limit. For PodsFinished,
+	// PodsSucceeded, PodsFailed, PodsOOM and PodsCrashLoop they are the pods
+	// Count counts (exactly as many, with a large enough Limit; a pod known
+	// only from its evidence has only Cluster and UID set). For Restarts
+	// they are the pods with at least one restart in the range, ordered by
+	// their latest one there. Any other metric is an error.
+	Pods(ctx context.Context, l Listing) ([]model.Pod, error)
+
+	// PendingPods returns the pods PendingAt counts at instant at for filt,
+	// latest created first (ties by cluster, then UID), at most limit.
+	PendingPods(ctx context.Context, at time.Time, filt Filter, limit int) ([]model.Pod, error)
+
+	// RunPods returns the known pods of the run with UID jobUID in cluster,
+	// earliest created first (ties by name, then UID); none is not an error.
+	RunPods(ctx context.Context, cluster, jobUID string) ([]model.Pod, error)
+
+	// ObjectEvents returns the events of cluster about any of the objects
+	// whose UIDs are given (InvolvedUID), newest LastSeen first (ties by
+	// UID), at most limit.
+	ObjectEvents(ctx context.Context, cluster string, uids []string, limit int) ([]model.Event, error)
+
+	// FailureReasons returns, for the runs matching filt that failed in
+	// [from, to) (RunsFailed), how many had each Reason ("" when not
+	// known), most first, ties by reason. The counts sum to RunsFailed's.
+	FailureReasons(ctx context.Context, from, to time.Time, filt Filter) ([]ReasonCount, error)
 
 	// Close releases the store. No method may be called after it.
 	Close() error

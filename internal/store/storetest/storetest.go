@@ -57,6 +57,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TopCronJobs", s.testTopCronJobs},
 		{"TopCronJobsMatchesFacts", s.testTopCronJobsMatchesFacts},
 		{"RecentEvents", s.testRecentEvents},
+		{"ListsMatchFacts", s.testListsMatchFacts},
+		{"PendingPods", s.testPendingPods},
+		{"RunDetail", s.testRunDetail},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
