@@ -189,7 +189,7 @@ func pts(b store.Buckets, vals ...any) []Point {
 
 func ev(e model.Event) Event {
 	return Event{Time: e.LastSeen, Cluster: e.Cluster, Type: e.Type, Reason: e.Reason, Message: e.Message, Namespace: e.Namespace,
-		InvolvedKind: e.InvolvedKind, InvolvedName: e.InvolvedName, Count: e.Count}
+		InvolvedKind: e.InvolvedKind, InvolvedName: e.InvolvedName, InvolvedUID: e.InvolvedUID, Count: e.Count}
 }
 
 // numbers is w's JSON without its descriptive fields.

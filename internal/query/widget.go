@@ -2,6 +2,7 @@ package query
 
 import (
 	"github.com/batchlens/batchlens/internal/dashboard"
+	"github.com/batchlens/batchlens/internal/model"
 )
 
 // widget computes def from the fetched data, as docs/widgets.md states it.
@@ -41,17 +42,7 @@ func (d *data) widget(def dashboard.Widget) Widget {
 	case dashboard.SourceEvents:
 		w.Events = make([]Event, 0, min(len(d.events), q.Limit))
 		for _, e := range d.events[:min(len(d.events), q.Limit)] {
-			w.Events = append(w.Events, Event{
-				Time:         e.LastSeen.UTC(),
-				Cluster:      e.Cluster,
-				Type:         e.Type,
-				Reason:       e.Reason,
-				Message:      e.Message,
-				Namespace:    e.Namespace,
-				InvolvedKind: e.InvolvedKind,
-				InvolvedName: e.InvolvedName,
-				Count:        e.Count,
-			})
+			w.Events = append(w.Events, apiEvent(e))
 		}
 		w.Total = ptr(sum(d.counts[q.Metric]))
 	}
@@ -108,3 +99,10 @@ func sum(c []int64) int64 {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// apiEvent is e as the API shows it; Time is its last occurrence.
+func apiEvent(e model.Event) Event {
+	return Event{Time: e.LastSeen.UTC(), Cluster: e.Cluster, Type: e.Type, Reason: e.Reason, Message: e.Message,
+		Namespace: e.Namespace, InvolvedKind: e.InvolvedKind, InvolvedName: e.InvolvedName,
+		InvolvedUID: e.InvolvedUID, Count: e.Count}
+}
