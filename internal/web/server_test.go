@@ -215,7 +215,7 @@ func TestStatus(t *testing.T) {
 		}
 		for h, want := range map[string]string{
 			"X-Content-Type-Options":  "nosniff",
-			"Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+			"Content-Security-Policy": contentSecurityPolicy,
 		} {
 			if got := rec.Header().Get(h); got != want {
 				t.Errorf("%s: %s = %q, want %q", name, h, got, want)
@@ -448,7 +448,7 @@ func checkWidget(t *testing.T, dash string, def dashboard.Widget, w map[string]a
 	}
 	for _, e := range asSlice(w["events"]) {
 		k := sortedKeys(e.(map[string]any))
-		if !slices.Equal(k, []string{"cluster", "count", "involved_kind", "involved_name", "message", "namespace", "reason", "time", "type"}) {
+		if !slices.Equal(k, []string{"cluster", "count", "involved_kind", "involved_name", "involved_uid", "message", "namespace", "reason", "time", "type"}) {
 			t.Errorf("%s: event keys %v", name, k)
 		}
 	}
