@@ -14,6 +14,7 @@ import (
 	"github.com/batchlens/batchlens/internal/query"
 	"github.com/batchlens/batchlens/internal/store"
 	"github.com/batchlens/batchlens/internal/store/sqlite"
+	"github.com/batchlens/batchlens/internal/ui"
 	"github.com/batchlens/batchlens/internal/web"
 )
 
@@ -73,7 +74,7 @@ func (a *app) run(ctx context.Context, ready func() error, workers ...func(conte
 	defer a.store.Close()
 	engine := query.New(a.store, time.Now)
 	srv := &http.Server{
-		Handler:           web.New(engine, a.log, web.WithReady(ready)),
+		Handler:           web.New(engine, a.log, web.WithReady(ready), web.WithHandler("GET /", ui.Handler())),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

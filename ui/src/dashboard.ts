@@ -1,0 +1,206 @@
+// The Leadership and Engineering dashboards.
+import { get, seg, type Dashboard, type Num, type Widget } from "./api";
+import { lineChart, sparkline } from "./chart";
+import { h } from "./dom";
+import { apiParams, fmtNum, rangeLabel, search, type State } from "./state";
+import { cronJobLink, empty, eventsTable, table } from "./views";
+
+// After is work to do once the page is in the document: drawing charts,
+// which need their box's width.
+export type After = (() => unknown)[];
+
+// Widgets whose number going up is good news; for the rest (failures,
+// restarts, pending) up is bad, and for jobs it is neither.
+const UP_IS_GOOD = new Set(["success_rate", "jobs_succeeded"]);
+const NEUTRAL = new Set(["jobs"]);
+
+// previousParams asks for the period of the same length just before s's.
+function previousParams(s: State): URLSearchParams {
+  const q = apiParams(s);
+  let from: number, to: number;
+  if (s.from) {
+    from = Date.parse(s.from);
+    to = s.to ? Date.parse(s.to) : Date.now();
+  } else {
+    const len = { "15m": 9e5, "1h": 36e5, "24h": 864e5, "7d": 7 * 864e5, "30d": 30 * 864e5 }[s.last] ?? 864e5;
+    to = Date.now();
+    from = to - len;
+  }
+  q.delete("last");
+  q.set("from", new Date(from - (to - from)).toISOString());
+  q.set("to", new Date(from).toISOString());
+  return q;
+}
+
+export async function loadDashboard(id: string, s: State, compare: boolean): Promise<{ cur: Dashboard; prev?: Dashboard }> {
+  const path = "/api/v1/dashboards/" + seg(id);
+  const [cur, prev] = await Promise.all([
+    get<Dashboard>(path, apiParams(s)),
+    compare ? get<Dashboard>(path, previousParams(s)).catch(() => undefined) : Promise.resolve(undefined),
+  ]);
+  return { cur, prev };
+}
+
+function itemsHref(dash: string, widget: string, s: State, series = ""): string {
+  return `/items/${seg(dash)}/${seg(widget)}${search(s, { series })}`;
+}
+
+// change describes cur against prev: a relative change for counts, points
+// for percentages.
+function change(w: Widget, cur: Num, prev: Num | undefined, s: State): HTMLElement {
+  const label = " vs previous " + (s.from ? "period" : s.last);
+  if (prev === undefined) return h("div.change", null, "");
+  if (cur === null || prev === null) return h("div.change", null, "no comparison" + label);
+  const d = cur - prev;
+  let text: string;
+  if (w.unit === "%") text = `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(1)} pts`;
+  else if (prev === 0) text = d === 0 ? "no change" : `+${fmtNum(d)} (from 0)`;
+  else text = `${d >= 0 ? "+" : "−"}${Math.abs((100 * d) / prev).toFixed(0)}%`;
+  const arrow = d > 0 ? "▲ " : d < 0 ? "▼ " : "";
+  const good = NEUTRAL.has(w.id) || d === 0 ? "flat" : d > 0 === UP_IS_GOOD.has(w.id) ? "good" : "bad";
+  return h(`div.change.${good}`, { title: `previous: ${fmtNum(prev, w.unit)}` }, arrow + text + label);
+}
+
+function valueCard(dash: string, w: Widget, prev: Widget | undefined, s: State, after: After): HTMLElement {
+  const v = w.value ?? null;
+  const spark = h("div.spark");
+  const card = h(
+    "a.card",
+    { href: itemsHref(dash, w.id, s), "data-widget": w.id, title: w.description },
+    h("div.card-title", null, w.title),
+    h("div.card-value", { "data-value": v === null ? "null" : String(v) }, fmtNum(v, w.unit)),
+    change(w, v, prev ? prev.value ?? null : undefined, s),
+    spark,
+  );
+  const series = w.series?.[0];
+  if (series) after.push(() => sparkline(spark, series));
+  return card;
+}
+
+function noData(w: Widget): HTMLElement {
+  const resource = /cpu|memory|disk|network|storage|resources/.test(w.id);
+  return h(
+    "section.panel.nodata",
+    { "data-widget": w.id },
+    h("h2", null, w.title),
+    h("p.empty", { "data-state": "no-data" }, resource ? "No resource data yet" : "No data yet"),
+    h("p.desc", null, w.description),
+  );
+}
+
+function badPhase(dash: string, w: Widget, s: State, after: After): HTMLElement {
+  const chart = h("div.chart");
+  const vals = w.values ?? {};
+  after.push(() => lineChart(chart, w.series ?? []));
+  return h(
+    "section.panel.wide",
+    { "data-widget": w.id },
+    h("h2", null, w.title),
+    h(
+      "div.pair",
+      null,
+      ...["Pending", "Failed"].map((name) =>
+        h(
+          "a.mini",
+          { href: itemsHref(dash, w.id, s, name), "data-series": name },
+          h("span", null, name === "Pending" ? "Pending now" : "Failed in range"),
+          h("strong", { "data-value": String(vals[name] ?? "null") }, fmtNum(vals[name] ?? null)),
+        ),
+      ),
+    ),
+    chart,
+  );
+}
+
+// bar is a number with a bar as long as its share of max.
+export function bar(value: number, max: number): HTMLElement {
+  const fill = h("span.bar-fill");
+  fill.style.width = ((100 * value) / Math.max(1, max)).toFixed(1) + "%"; // CSSOM: allowed by the CSP
+  return h("span.bar", null, h("span.track", null, fill), h("span.bar-num", { "data-value": String(value) }, fmtNum(value)));
+}
+
+function topList(w: Widget, s: State): HTMLElement {
+  const rows = (w.rows ?? []) as { cluster: string; namespace: string; cronjob: string; value: number }[];
+  const max = Math.max(1, ...rows.map((r) => r.value));
+  return h(
+    "section.panel",
+    { "data-widget": w.id },
+    h("h2", null, w.title),
+    rows.length
+      ? table(
+          ["CronJob", "Namespace", "Runs"],
+          rows.map((r) => [
+            cronJobLink(r.cluster, r.namespace, r.cronjob, s),
+            r.namespace,
+            bar(r.value, max),
+          ]),
+        )
+      : h("p.empty", { "data-state": "no-data" }, "No CronJob ran in this range."),
+  );
+}
+
+function eventsPanel(dash: string, w: Widget, s: State): HTMLElement {
+  const evs = w.events ?? [];
+  return h(
+    "section.panel.wide",
+    { "data-widget": w.id },
+    h("h2", null, w.title, " ", h("a.count", { href: itemsHref(dash, w.id, s), "data-value": String(w.total ?? 0) }, fmtNum(w.total ?? 0)), h("span.muted", null, " in range, latest shown")),
+    evs.length ? h("div.scroll", null, eventsTable(evs, s)) : h("p.empty", { "data-state": "no-data" }, "No events in this range."),
+  );
+}
+
+function genericSeries(w: Widget, after: After): HTMLElement {
+  const chart = h("div.chart");
+  const series = w.series ?? [];
+  if (series.length) after.push(() => lineChart(chart, series));
+  return h("section.panel.wide", { "data-widget": w.id }, h("h2", null, w.title), series.length ? chart : h("p.empty", { "data-state": "no-data" }, "No data in this range."));
+}
+
+function genericTable(w: Widget): HTMLElement {
+  const rows = w.rows ?? [];
+  const cols = rows.length ? Object.keys(rows[0]) : [];
+  return h(
+    "section.panel.wide",
+    { "data-widget": w.id },
+    h("h2", null, w.title),
+    rows.length ? table(cols, rows.map((r) => cols.map((c) => String(r[c] ?? "")))) : h("p.empty", { "data-state": "no-data" }, "No data in this range."),
+  );
+}
+
+function widget(dash: string, w: Widget, prev: Widget | undefined, s: State, after: After): HTMLElement {
+  if (!w.available) return noData(w);
+  switch (w.kind) {
+    case "value":
+      return valueCard(dash, w, prev, s, after);
+    case "toplist":
+      return topList(w, s);
+    case "events":
+      return eventsPanel(dash, w, s);
+    case "table":
+      return genericTable(w);
+    case "timeseries":
+      return w.id === "pods_bad_phase" ? badPhase(dash, w, s, after) : genericSeries(w, after);
+  }
+}
+
+export function renderDashboard(d: Dashboard, prev: Dashboard | undefined, s: State, after: After): HTMLElement {
+  const prevW = new Map<string, Widget>();
+  for (const sec of prev?.sections ?? []) for (const w of sec.widgets) prevW.set(w.id, w);
+  return h(
+    "div.dashboard",
+    { "data-dashboard": d.id },
+    h("h1", null, d.title, h("span.sub", null, rangeLabel(s))),
+    ...d.sections.map((sec) => {
+      const values = sec.widgets.filter((w) => w.available && w.kind === "value");
+      const others = sec.widgets.filter((w) => !(w.available && w.kind === "value"));
+      return h(
+        "section.section",
+        { "data-section": sec.id },
+        d.sections.length > 1 ? h("h2.section-title", null, sec.title) : null,
+        values.length ? h("div.cards", null, ...values.map((w) => widget(d.id, w, prevW.get(w.id), s, after))) : null,
+        others.length ? h("div.panels", null, ...others.map((w) => widget(d.id, w, prevW.get(w.id), s, after))) : null,
+      );
+    }),
+    d.sections.every((sec) => sec.widgets.length === 0) ? empty("This dashboard has no widgets.") : null,
+  );
+}
