@@ -189,7 +189,7 @@ func (s suite) testRunDetail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	diff(t, "failure reasons", []store.ReasonCount{{"BackoffLimitExceeded", 2}, {"", 1}, {"DeadlineExceeded", 1}}, reasons)
+	diff(t, "failure reasons", []store.ReasonCount{{Reason: "BackoffLimitExceeded", Count: 2}, {Reason: "", Count: 1}, {Reason: "DeadlineExceeded", Count: 1}}, reasons)
 	if reasons, err := st.FailureReasons(ctx, at(0), at(hour), store.Filter{CronJob: "other"}); err != nil || len(reasons) != 0 {
 		t.Errorf("FailureReasons of another CronJob = %v, %v", reasons, err)
 	}
