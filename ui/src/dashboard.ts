@@ -55,7 +55,10 @@ function change(w: Widget, cur: Num, prev: Num | undefined, s: State): HTMLEleme
   let text: string;
   if (w.unit === "%") text = `${d >= 0 ? "+" : "−"}${Math.abs(d).toFixed(1)} pts`;
   else if (prev === 0) text = d === 0 ? "no change" : `+${fmtNum(d)} (from 0)`;
-  else text = `${d >= 0 ? "+" : "−"}${Math.abs((100 * d) / prev).toFixed(0)}%`;
+  else {
+    const pct = Math.abs((100 * d) / prev);
+    text = `${d >= 0 ? "+" : "−"}${pct < 10 ? pct.toFixed(1) : pct.toFixed(0)}%`;
+  }
   const arrow = d > 0 ? "▲ " : d < 0 ? "▼ " : "";
   const good = NEUTRAL.has(w.id) || d === 0 ? "flat" : d > 0 === UP_IS_GOOD.has(w.id) ? "good" : "bad";
   return h(`div.change.${good}`, { title: `previous: ${fmtNum(prev, w.unit)}` }, arrow + text + label);
@@ -123,7 +126,7 @@ function topList(w: Widget, s: State): HTMLElement {
   const rows = (w.rows ?? []) as { cluster: string; namespace: string; cronjob: string; value: number }[];
   const max = Math.max(1, ...rows.map((r) => r.value));
   return h(
-    "section.panel",
+    "section.panel.wide",
     { "data-widget": w.id },
     h("h2", null, w.title),
     rows.length
