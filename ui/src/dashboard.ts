@@ -14,8 +14,9 @@ export type After = (() => unknown)[];
 const UP_IS_GOOD = new Set(["success_rate", "jobs_succeeded"]);
 const NEUTRAL = new Set(["jobs"]);
 
-// previousParams asks for the period of the same length just before s's.
-function previousParams(s: State): URLSearchParams {
+// previousParams asks for the period of the same length just before s's,
+// or is undefined when s's range is not one (the API says what is wrong).
+function previousParams(s: State): URLSearchParams | undefined {
   const q = apiParams(s);
   let from: number, to: number;
   if (s.from) {
@@ -26,6 +27,7 @@ function previousParams(s: State): URLSearchParams {
     to = Date.now();
     from = to - len;
   }
+  if (!(from < to)) return undefined;
   q.delete("last");
   q.set("from", new Date(from - (to - from)).toISOString());
   q.set("to", new Date(from).toISOString());
@@ -34,9 +36,10 @@ function previousParams(s: State): URLSearchParams {
 
 export async function loadDashboard(id: string, s: State, compare: boolean): Promise<{ cur: Dashboard; prev?: Dashboard }> {
   const path = "/api/v1/dashboards/" + seg(id);
+  const prevQ = compare ? previousParams(s) : undefined;
   const [cur, prev] = await Promise.all([
     get<Dashboard>(path, apiParams(s)),
-    compare ? get<Dashboard>(path, previousParams(s)).catch(() => undefined) : Promise.resolve(undefined),
+    prevQ ? get<Dashboard>(path, prevQ).catch(() => undefined) : Promise.resolve(undefined),
   ]);
   return { cur, prev };
 }

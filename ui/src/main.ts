@@ -28,7 +28,10 @@ function header(s: State, path: string): HTMLElement {
   const nav = (href: string, label: string, active: boolean) =>
     h("a", { href: href + search(s), class: active ? "active" : undefined, "aria-current": active ? "page" : undefined }, label);
   const isEng = path.startsWith("/engineering");
-  const utcInput = (v: string) => (v ? new Date(v).toISOString().slice(0, 16) : "");
+  const utcInput = (v: string) => {
+    const d = new Date(v);
+    return v && !isNaN(d.getTime()) ? d.toISOString().slice(0, 16) : "";
+  };
   const from = h("input", { type: "datetime-local", name: "from", value: utcInput(s.from), "aria-label": "from (UTC)" });
   const to = h("input", { type: "datetime-local", name: "to", value: utcInput(s.to), "aria-label": "to (UTC)" });
   const custom = h(

@@ -247,10 +247,20 @@ check("screenshots of every page at 1440 and 390 px, light and dark; phones do n
 
 check("loading, empty and error states", async () => {
   const p = await page();
+  // A slow API: the page says it is loading meanwhile.
+  await p.route("**/api/v1/dashboards/**", async (r) => { await new Promise((ok) => setTimeout(ok, 700)); await r.continue(); });
+  await p.goto(url("/"));
+  assert.match(await p.textContent(".loading", { timeout: 500 }), /Loading/);
+  await ready(p);
+  await p.unroute("**/api/v1/dashboards/**");
   await open(p, "/items/leadership/pods_oom?last=15m&namespace=no-such-namespace");
   assert.match(await p.textContent(".empty"), /Nothing behind this number/);
   await open(p, "/?last=2h");
   assert.match(await p.textContent('[data-page="error"]'), /last/);
+  await open(p, "/?from=not-a-time");
+  assert.match(await p.textContent('[data-page="error"]'), /from/);
+  await open(p, "/no/such/page");
+  assert.match(await p.textContent('[data-page="error"]'), /No such page/);
   await open(p, "/pods/demo/no-such-pod");
   assert.match(await p.textContent('[data-page="error"]'), /not found/);
   p.problems = p.problems.filter((m) => !/status of 40[04]/.test(m)); // the browser logs the failed fetches
