@@ -119,10 +119,12 @@ function badPhase(dash: string, w: Widget, s: State, after: After): HTMLElement 
 }
 
 // bar is a number with a bar as long as its share of max.
-export function bar(value: number, max: number): HTMLElement {
+// With href, the number links to what it counts.
+export function bar(value: number, max: number, href?: string): HTMLElement {
   const fill = h("span.bar-fill");
   fill.style.width = ((100 * value) / Math.max(1, max)).toFixed(1) + "%"; // CSSOM: allowed by the CSP
-  return h("span.bar", null, h("span.track", null, fill), h("span.bar-num", { "data-value": String(value) }, fmtNum(value)));
+  const num = href ? h("a.bar-num", { href, "data-value": String(value) }, fmtNum(value)) : h("span.bar-num", { "data-value": String(value) }, fmtNum(value));
+  return h("span.bar", null, h("span.track", null, fill), num);
 }
 
 function topList(w: Widget, s: State): HTMLElement {
@@ -138,7 +140,7 @@ function topList(w: Widget, s: State): HTMLElement {
           rows.map((r) => [
             cronJobLink(r.cluster, r.namespace, r.cronjob, s),
             r.namespace,
-            bar(r.value, max),
+            bar(r.value, max, `/items/leadership/jobs${search({ ...s, cluster: r.cluster, namespace: r.namespace, cronjob: r.cronjob })}`),
           ]),
         )
       : h("p.empty", { "data-state": "no-data" }, "No CronJob ran in this range."),

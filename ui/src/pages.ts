@@ -62,7 +62,7 @@ export async function cronJobPage(cluster: string, namespace: string, name: stri
         ? table(["Reason", "Failed runs"], c.failure_reasons.map((r) => [r.reason || "(unknown)", bar(r.count, maxReason)]))
         : empty("No failed runs in this range."),
     ),
-    panel(`Runs (latest ${fmtNum(c.runs.length)})`, runsTable(c.runs, s)),
+    panel(`Runs (latest ${fmtNum(c.runs.length)})`, runsTable(c.runs, s, true)),
     panel("Events", eventsTable(c.events, s)),
   );
 }

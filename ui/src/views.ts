@@ -58,14 +58,16 @@ export function badge(text: string): HTMLElement | string {
   return h(`span.badge.${tone}`, null, text);
 }
 
-export function runsTable(runs: Run[], s: State): HTMLElement {
+// runsTable lists runs; ofOneCronJob leaves out the CronJob and namespace
+// columns, for a CronJob's own page.
+export function runsTable(runs: Run[], s: State, ofOneCronJob = false): HTMLElement {
   if (!runs.length) return empty("No runs.");
+  const where = (r: Run): Cell[] => (ofOneCronJob ? [] : [cronJobLink(r.cluster, r.namespace, r.cronjob, s), r.namespace]);
   return table(
-    ["Run", "CronJob", "Namespace", "Created", "Duration", "Outcome", "Failure reason"],
+    ["Run", ...(ofOneCronJob ? [] : ["CronJob", "Namespace"]), "Created", "Duration", "Outcome", "Failure reason"],
     runs.map((r) => [
       runLink(r, s),
-      cronJobLink(r.cluster, r.namespace, r.cronjob, s),
-      r.namespace,
+      ...where(r),
       when(r.created_at),
       fmtDuration(r.started_at ?? r.created_at, r.finished_at),
       badge(r.outcome || "Running"),

@@ -117,6 +117,13 @@ check("engineering: every widget shows a value or an explicit no-data state; num
       const shown = await p.$$eval(`${el} .bar-num`, (els) => els.map((e) => e.textContent));
       assert.deepEqual(shown.map(parseShown), w.rows.map((r) => r.value), "top cronjobs");
       assert.ok(w.rows.length > 0, "demo has CronJobs");
+      // The first row's number links to its runs: as many as it says.
+      await p.click(`${el} a.bar-num >> nth=0`);
+      await ready(p);
+      assert.match(p.url(), /\/items\/leadership\/jobs\?.*cronjob=/);
+      assert.equal(Number(await p.getAttribute('[data-page="items"]', "data-total")), w.rows[0].value, "top cronjob's runs");
+      await p.goBack();
+      await ready(p);
     } else if (w.kind === "events") {
       assert.equal(parseShown(await p.textContent(`${el} a.count`)), w.total, "events total");
       assert.equal(await p.locator(`${el} tbody tr`).count(), w.events.length, "event rows");
