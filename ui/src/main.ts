@@ -153,6 +153,7 @@ async function route(refresh: boolean): Promise<void> {
     }
   }
   stopResize = fitOnResize(charts);
+  document.body.dataset.renders = String(Number(document.body.dataset.renders ?? 0) + 1);
   document.body.dataset.ready = "true";
   performance.mark("batchlens-ready");
   const ms = refreshMillis(s.refresh);

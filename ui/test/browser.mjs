@@ -252,6 +252,29 @@ check("screenshots of every page at 1440 and 390 px, light and dark; phones do n
   }
 });
 
+check("auto-refresh fetches the numbers again, without a loading flash", async () => {
+  const p = await page();
+  await p.clock.install();
+  let calls = 0;
+  p.on("request", (r) => { if (r.url().includes("/api/v1/dashboards/leadership")) calls++; });
+  await open(p, "/?last=1h&refresh=30s");
+  const first = calls;
+  assert.ok(first >= 1, "the page fetched its dashboard");
+  await p.clock.runFor(29_000);
+  assert.equal(calls, first, "no refresh before 30 s");
+  await p.clock.runFor(2_000);
+  // The page's timers are fake; wait for the second render with node's.
+  const renders = () => p.evaluate(() => Number(document.body.dataset.renders));
+  assert.equal(await renders(), 1);
+  for (let i = 0; i < 100 && (await renders()) < 2; i++) {
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  assert.ok(calls > first, "refreshed after 30 s");
+  assert.equal(await renders(), 2, "drew the page again");
+  assert.equal(await p.locator(".loading").count(), 0);
+  await noProblems(p);
+});
+
 check("loading, empty and error states", async () => {
   const p = await page();
   // A slow API: the page says it is loading meanwhile.
