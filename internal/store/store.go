@@ -85,6 +85,23 @@ func Metrics() []Metric {
 		PodsFailed, PodsOOM, PodsCrashLoop, Restarts, Events}
 }
 
+// Breakdown names a count of container facts split by a key.
+// docs/widgets.md defines each one.
+type Breakdown string
+
+// The breakdowns CountBy and PodsWith understand.
+const (
+	TerminationsByReason Breakdown = "terminations_by_reason" // container terminations by Reason, at FinishedAt
+	WaitsByReason        Breakdown = "waits_by_reason"        // waiting episodes by Reason, at FirstSeen
+	RestartsByContainer  Breakdown = "restarts_by_container"  // container restarts by Container, at Restart.At
+)
+
+// KeyCounts is one key of a Breakdown and its count in each bucket.
+type KeyCounts struct {
+	Key    string
+	Counts []int64
+}
+
 // CronJobCount is one row of a top list.
 type CronJobCount struct {
 	Cluster   string
@@ -177,6 +194,21 @@ type Store interface {
 	// they are the pods with at least one restart in the range, ordered by
 	// their latest one there. Any other metric is an error.
 	Pods(ctx context.Context, l Listing) ([]model.Pod, error)
+
+	// CountBy returns, for each key of breakdown k that has facts matching
+	// filt in [b.From, b.To), how many fall in each bucket of b (b.N()
+	// entries); keys with the most facts first, ties by key. Filters on
+	// namespace and CronJob match a termination or wait through its pod (one
+	// of a pod not written yet matches none); restarts match as Count's.
+	// An unknown breakdown is an error.
+	CountBy(ctx context.Context, k Breakdown, b Buckets, filt Filter) ([]KeyCounts, error)
+
+	// PodsWith returns the pods that have at least one fact of breakdown k
+	// with key key whose time is in [l.From, l.To), matching l.Filter as
+	// CountBy does, by their latest such fact first (ties by cluster, then
+	// UID), at most l.Limit; l.Metric is not used. A pod known only from its
+	// evidence has only Cluster and UID set.
+	PodsWith(ctx context.Context, k Breakdown, key string, l Listing) ([]model.Pod, error)
 
 	// PendingPods returns the pods PendingAt counts at instant at for filt,
 	// latest created first (ties by cluster, then UID), at most limit.

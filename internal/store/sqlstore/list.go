@@ -106,14 +106,11 @@ func (s *Store) Pods(ctx context.Context, l store.Listing) ([]model.Pod, error) 
 		}
 		q, args = src.list(podCols, l)
 	case store.Restarts:
-		var c conds
-		c.filter(l.Filter, "x.cluster", "x.namespace", "x.cronjob")
-		q = `SELECT ` + podCols + ` FROM pods p
-			JOIN (SELECT x.pod_uid, x.cluster, MAX(x.restarted_at) AS at FROM restarts x
-				WHERE x.restarted_at >= ? AND x.restarted_at < ?` + c.and() + `
-				GROUP BY x.pod_uid, x.cluster) x ON p.uid = x.pod_uid AND p.cluster = x.cluster
-			ORDER BY x.at DESC, p.cluster, p.uid LIMIT ?`
-		args = append(append([]any{l.From.UnixMilli(), l.To.UnixMilli()}, c.args...), l.Limit)
+		pods, err := s.podsWithFacts(ctx, restartSource(), l, "")
+		if err != nil {
+			return nil, fmt.Errorf("pods %s: %w", l.Metric, err)
+		}
+		return pods, nil
 	default:
 		return nil, fmt.Errorf("pods: metric %q does not count pods", l.Metric)
 	}

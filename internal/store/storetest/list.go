@@ -70,6 +70,22 @@ func (s suite) testListsMatchFacts(t *testing.T) {
 			}
 		}
 	}
+	// Restarts by container add up to the restarts.
+	for _, b := range historyLayouts() {
+		for _, filt := range historyFilters() {
+			keys, err := st.CountBy(ctx, store.RestartsByContainer, b, filt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := make([]int64, b.N())
+			for _, k := range keys {
+				for i, n := range k.Counts {
+					sum[i] += n
+				}
+			}
+			diff(t, fmt.Sprintf("restarts by container, %+v", filt), count(t, st, store.Restarts, b, filt), sum)
+		}
+	}
 	t.Run("other metrics", func(t *testing.T) {
 		l := store.Listing{From: at(0), To: at(hour), Limit: 10}
 		for _, m := range []store.Metric{store.Events, store.PodsFailed, "nonsense"} {

@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListsMatchFacts", s.testListsMatchFacts},
 		{"PendingPods", s.testPendingPods},
 		{"RunDetail", s.testRunDetail},
+		{"Breakdowns", s.testBreakdowns},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
