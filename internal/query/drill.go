@@ -215,6 +215,10 @@ func (e *Engine) Items(ctx context.Context, dashID, widgetID, series string, p P
 		default:
 			return Items{}, paramErr("series", "must be Pending or Failed for %s", quote(w.ID))
 		}
+	} else if q.Source == dashboard.SourceBreakdown {
+		if series == "" {
+			return Items{}, paramErr("series", "is required for %s: one of its keys", quote(w.ID))
+		}
 	} else if series != "" {
 		return Items{}, paramErr("series", "%s has a single series", quote(w.ID))
 	}
@@ -227,6 +231,8 @@ func (e *Engine) Items(ctx context.Context, dashID, widgetID, series string, p P
 		err = e.listPending(ctx, &out, p)
 	case dashboard.SourceEvents:
 		err = e.listEvents(ctx, &out, l)
+	case dashboard.SourceBreakdown:
+		err = e.listBreakdown(ctx, &out, q.Breakdown, series, l)
 	default:
 		return Items{}, paramErr("widget", "%s links to CronJobs, not to a list", quote(w.ID))
 	}
@@ -319,6 +325,29 @@ func (e *Engine) listEvents(ctx context.Context, out *Items, l store.Listing) er
 	}
 	out.Kind, out.CountLabel, out.Total, out.Events = "events", "events", total, apiEvents(evs)
 	out.Truncated = int64(len(evs)) < total
+	return nil
+}
+
+// listBreakdown lists the pods with facts of key in the range; the total
+// is the key's number on the widget (facts, not pods).
+func (e *Engine) listBreakdown(ctx context.Context, out *Items, k store.Breakdown, key string, l store.Listing) error {
+	keys, err := e.store.CountBy(ctx, k, store.Buckets{From: l.From, To: l.To, Step: l.To.Sub(l.From)}, l.Filter)
+	if err != nil {
+		return err
+	}
+	for _, kc := range keys {
+		if kc.Key == key {
+			out.Total = sum(kc.Counts)
+		}
+	}
+	pods, err := e.store.PodsWith(ctx, k, key, l)
+	if err != nil {
+		return err
+	}
+	label := map[store.Breakdown]string{store.TerminationsByReason: "terminations", store.WaitsByReason: "waiting episodes",
+		store.RestartsByContainer: "restarts"}[k]
+	out.Kind, out.CountLabel, out.Pods = "pods", label, apiPods(pods)
+	out.Truncated = len(pods) == l.Limit
 	return nil
 }
 

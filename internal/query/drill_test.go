@@ -79,6 +79,11 @@ func TestItems(t *testing.T) {
 	f("engineering", "pods_bad_phase", "Pending", p, "pods", 1, "p3")
 	f("engineering", "pods_bad_phase", "Failed", p, "pods", 2, "p8", "p2")
 	f("engineering", "events", "", p, "events", 5, "p8", "p4", "r2", "etl", "p2")
+	f("engineering", "terminated_reasons", "OOMKilled", p, "pods", 4, "p8", "p2", "p6")
+	f("engineering", "terminated_reasons", "Completed", p, "pods", 1, "p1")
+	f("engineering", "waiting_reasons", "CrashLoopBackOff", p, "pods", 3, "p2", "p6")
+	f("engineering", "restarts_by_container", "main", p, "pods", 3, "p2", "p6")
+	f("engineering", "restarts_by_container", "sidecar", p, "pods", 0)
 	cj := p
 	cj.Filter = store.Filter{CronJob: "etl"}
 	f("leadership", "jobs", "", cj, "runs", 2, "r2", "r1")
@@ -101,6 +106,7 @@ func TestItems(t *testing.T) {
 		{"engineering", "pods_bad_phase", "Running", true, nil},
 		{"leadership", "jobs", "Failed", true, nil},
 		{"engineering", "top_cronjobs", "", true, nil},
+		{"engineering", "terminated_reasons", "", true, nil},
 		{"engineering", "cpu_by_cronjob", "", true, nil},
 	} {
 		_, err := e.Items(ctx, tc.dash, tc.widget, tc.series, p)

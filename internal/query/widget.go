@@ -33,6 +33,15 @@ func (d *data) widget(def dashboard.Widget) Widget {
 		w.Series = []Series{d.pendingSeries("Pending"), d.countSeries("Failed", failed)}
 		w.Values = map[string]Number{"Pending": d.pendingNow(), "Failed": Num(float64(sum(failed)))}
 
+	case dashboard.SourceBreakdown:
+		keys := d.keys[q.Breakdown]
+		w.Series = make([]Series, 0, len(keys))
+		w.Values = make(map[string]Number, len(keys))
+		for _, k := range keys {
+			w.Series = append(w.Series, d.countSeries(k.Key, k.Counts))
+			w.Values[k.Key] = Num(float64(sum(k.Counts)))
+		}
+
 	case dashboard.SourceTopCronJobs:
 		w.Rows = make([]Row, 0, min(len(d.top), q.Limit))
 		for _, r := range d.top[:min(len(d.top), q.Limit)] {
