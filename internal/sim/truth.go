@@ -23,6 +23,9 @@ type Truth struct {
 	pods     []podFact
 	restarts []timedFact
 	events   []timedFact // by Event object (UID)
+	// terminations are the container terminations with a known end,
+	// keyed by reason.
+	terminations []keyedFact
 }
 
 type runFact struct {
@@ -47,6 +50,11 @@ type podFact struct {
 type timedFact struct {
 	attr
 	at time.Time
+}
+
+type keyedFact struct {
+	timedFact
+	key string
 }
 
 func newTruth(cluster string) *Truth {
@@ -122,6 +130,46 @@ func (t *Truth) Count(m store.Metric, b store.Buckets, f store.Filter) []int64 {
 			add(e.attr, e.at)
 		}
 	}
+	return out
+}
+
+// CountBy returns, for each key of breakdown k with facts matching f in b's
+// range, their count per bucket of b, keys with the most first, ties by key,
+// as store.Store.CountBy does. It knows TerminationsByReason and
+// RestartsByContainer (every simulated pod has one container); for any
+// other breakdown it returns nil.
+func (t *Truth) CountBy(k store.Breakdown, b store.Buckets, f store.Filter) []store.KeyCounts {
+	var facts []keyedFact
+	switch k {
+	case store.TerminationsByReason:
+		facts = t.terminations
+	case store.RestartsByContainer:
+		for _, r := range t.restarts {
+			facts = append(facts, keyedFact{r, containerName})
+		}
+	default:
+		return nil
+	}
+	counts := map[string][]int64{}
+	totals := map[string]int64{}
+	for _, x := range facts {
+		i := b.Index(x.at)
+		if i < 0 || !t.clusterMatches(f) || !x.matches(f) {
+			continue
+		}
+		if counts[x.key] == nil {
+			counts[x.key] = make([]int64, b.N())
+		}
+		counts[x.key][i]++
+		totals[x.key]++
+	}
+	out := make([]store.KeyCounts, 0, len(counts))
+	for key, c := range counts {
+		out = append(out, store.KeyCounts{Key: key, Counts: c})
+	}
+	slices.SortFunc(out, func(x, y store.KeyCounts) int {
+		return cmp.Or(cmp.Compare(totals[y.Key], totals[x.Key]), cmp.Compare(x.Key, y.Key))
+	})
 	return out
 }
 
@@ -217,6 +265,11 @@ func (t *Truth) podCrashLoop(i int, at time.Time) {
 	if t.pods[i].crashLoop.IsZero() {
 		t.pods[i].crashLoop = at
 	}
+}
+
+// terminated records that the container of pod i ended at at for reason.
+func (t *Truth) terminated(i int, reason string, at time.Time) {
+	t.terminations = append(t.terminations, keyedFact{timedFact{t.pods[i].attr, at}, reason})
 }
 
 func (t *Truth) restart(i int, at time.Time) {

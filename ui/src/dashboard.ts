@@ -94,27 +94,25 @@ function noData(w: Widget): HTMLElement {
   );
 }
 
-function badPhase(dash: string, w: Widget, s: State, after: After): HTMLElement {
-  const chart = h("div.chart");
+// seriesPanel draws a widget's series, with each series' number (from
+// values) linking to what it counts.
+function seriesPanel(dash: string, w: Widget, s: State, after: After): HTMLElement {
+  const series = w.series ?? [];
   const vals = w.values ?? {};
-  after.push(() => lineChart(chart, w.series ?? []));
+  const label = (name: string) =>
+    w.id === "pods_bad_phase" ? (name === "Pending" ? "Pending now" : "Failed in range") : name || "(none)";
+  const chart = h("div.chart");
+  if (series.length) after.push(() => lineChart(chart, series));
   return h(
     "section.panel.wide",
     { "data-widget": w.id },
     h("h2", null, w.title),
-    h(
-      "div.pair",
-      null,
-      ...["Pending", "Failed"].map((name) =>
-        h(
-          "a.mini",
-          { href: itemsHref(dash, w.id, s, name), "data-series": name },
-          h("span", null, name === "Pending" ? "Pending now" : "Failed in range"),
-          h("strong", { "data-value": String(vals[name] ?? "null") }, fmtNum(vals[name] ?? null)),
-        ),
-      ),
-    ),
-    chart,
+    Object.keys(vals).length
+      ? h("div.pair", null, ...series.filter((x) => x.name in vals).map((x) =>
+          h("a.mini", { href: itemsHref(dash, w.id, s, x.name), "data-series": x.name },
+            h("span", null, label(x.name)), h("strong", { "data-value": String(vals[x.name] ?? "null") }, fmtNum(vals[x.name] ?? null)))))
+      : null,
+    series.length ? chart : h("p.empty", { "data-state": "no-data" }, "Nothing in this range."),
   );
 }
 
@@ -157,13 +155,6 @@ function eventsPanel(dash: string, w: Widget, s: State): HTMLElement {
   );
 }
 
-function genericSeries(w: Widget, after: After): HTMLElement {
-  const chart = h("div.chart");
-  const series = w.series ?? [];
-  if (series.length) after.push(() => lineChart(chart, series));
-  return h("section.panel.wide", { "data-widget": w.id }, h("h2", null, w.title), series.length ? chart : h("p.empty", { "data-state": "no-data" }, "No data in this range."));
-}
-
 function genericTable(w: Widget): HTMLElement {
   const rows = w.rows ?? [];
   const cols = rows.length ? Object.keys(rows[0]) : [];
@@ -187,7 +178,7 @@ function widget(dash: string, w: Widget, prev: Widget | undefined, s: State, aft
     case "table":
       return genericTable(w);
     case "timeseries":
-      return w.id === "pods_bad_phase" ? badPhase(dash, w, s, after) : genericSeries(w, after);
+      return seriesPanel(dash, w, s, after);
   }
 }
 

@@ -21,7 +21,7 @@ export async function itemsPage(dash: string, widget: string, series: string, s:
   const it = await get<Items>(`/api/v1/dashboards/${seg(dash)}/widgets/${seg(widget)}/items`, q);
   const n = it.kind === "runs" ? it.runs?.length ?? 0 : it.kind === "pods" ? it.pods?.length ?? 0 : it.events?.length ?? 0;
   const title = it.title + (series ? ` — ${series}` : "");
-  const what = it.count_label === "restarts" ? `${fmtNum(it.total)} restarts in ${fmtNum(n)} pods` : `${fmtNum(it.total)} ${it.count_label}`;
+  const what = it.count_label !== it.kind ? `${fmtNum(it.total)} ${it.count_label} in ${fmtNum(n)} ${it.kind}` : `${fmtNum(it.total)} ${it.count_label}`;
   const filters = [it.filters.cluster && `cluster ${it.filters.cluster}`, it.filters.namespace && `namespace ${it.filters.namespace}`,
     it.filters.cronjob && `CronJob ${it.filters.cronjob}`].filter(Boolean).join(", ");
   let list: HTMLElement;

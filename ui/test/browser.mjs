@@ -110,9 +110,22 @@ check("engineering: every widget shows a value or an explicit no-data state; num
     }
     if (w.kind === "value") {
       assert.equal(parseShown(await p.textContent(`${el} .card-value`)), expectShown(w.value, w.unit), w.id);
-    } else if (w.id === "pods_bad_phase") {
-      for (const s of ["Pending", "Failed"]) assert.equal(parseShown(await p.textContent(`${el} [data-series="${s}"] [data-value]`)), w.values[s], `${w.id} ${s}`);
-      assert.ok(await p.isVisible(`${el} canvas`), "bad phase chart");
+    } else if (w.kind === "timeseries") {
+      // pods_bad_phase, and the detail section's breakdowns: a number per series.
+      const names = Object.keys(w.values);
+      assert.ok(names.length > 0, `${w.id}: the demo has data`);
+      for (const s of names) assert.equal(parseShown(await p.textContent(`${el} [data-series="${s}"] [data-value]`)), w.values[s], `${w.id} ${s}`);
+      assert.ok(await p.isVisible(`${el} canvas`), `${w.id}: chart`);
+      if (w.id === "terminated_reasons") {
+        // A reason's number links to the pods that ended with it.
+        const key = names.includes("OOMKilled") ? "OOMKilled" : names[0];
+        await p.click(`${el} [data-series="${key}"]`);
+        await ready(p);
+        assert.equal(Number(await p.getAttribute('[data-page="items"]', "data-total")), w.values[key], `${key} terminations`);
+        assert.ok(Number(await p.getAttribute('[data-page="items"]', "data-count")) > 0);
+        await p.goBack();
+        await ready(p);
+      }
     } else if (w.kind === "toplist") {
       const shown = await p.$$eval(`${el} .bar-num`, (els) => els.map((e) => e.textContent));
       assert.deepEqual(shown.map(parseShown), w.rows.map((r) => r.value), "top cronjobs");
