@@ -139,8 +139,11 @@ func widgets() map[string]Widget {
 			Description: "Pods in each phase over time."},
 		{ID: "containers_by_state", Title: "Containers by State", Kind: KindTimeseries,
 			Description: "Containers waiting, running and terminated over time."},
-		{ID: "waiting_reasons", Title: "Container Waiting Reasons", Kind: KindTimeseries,
-			Description: "Containers waiting, by reason, over time."},
+		{
+			ID: "waiting_reasons", Title: "Container Waiting Reasons", Kind: KindTimeseries, Available: true,
+			Description: "Waiting episodes of containers (a container waiting for one reason before one attempt) that began in the range, one series per reason; values gives each reason's number.",
+			Query:       Query{Source: SourceBreakdown, Breakdown: store.WaitsByReason},
+		},
 		{
 			ID: "terminated_reasons", Title: "Container Termination Reasons", Kind: KindTimeseries, Available: true,
 			Description: "Container terminations (ended attempts) in the range, by the time they ended, one series per reason; values gives each reason's number.",

@@ -211,7 +211,7 @@ func compareWidgets(t *testing.T, st store.Store, truth *sim.Truth, end time.Tim
 			"engineering/events":             total(store.Events),
 		}
 		for id, k := range map[string]store.Breakdown{"terminated_reasons": store.TerminationsByReason,
-			"restarts_by_container": store.RestartsByContainer} {
+			"waiting_reasons": store.WaitsByReason, "restarts_by_container": store.RestartsByContainer} {
 			m := map[string]float64{}
 			for _, kc := range truth.CountBy(k, b, store.Filter{}) {
 				m[kc.Key] = float64(kc.Counts[0])

@@ -81,6 +81,7 @@ func TestItems(t *testing.T) {
 	f("engineering", "events", "", p, "events", 5, "p8", "p4", "r2", "etl", "p2")
 	f("engineering", "terminated_reasons", "OOMKilled", p, "pods", 4, "p8", "p2", "p6")
 	f("engineering", "terminated_reasons", "Completed", p, "pods", 1, "p1")
+	f("engineering", "waiting_reasons", "CrashLoopBackOff", p, "pods", 3, "p2", "p6")
 	f("engineering", "restarts_by_container", "main", p, "pods", 3, "p2", "p6")
 	f("engineering", "restarts_by_container", "sidecar", p, "pods", 0)
 	cj := p

@@ -270,6 +270,8 @@ func TestWidgets(t *testing.T) {
 				Events: []Event{ev(evs[5]), ev(evs[4]), ev(evs[1]), ev(evs[2]), ev(evs[0])},
 				Total:  total(5),
 			},
+			"waiting_reasons": {Series: []Series{{"CrashLoopBackOff", pts(b, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0)}},
+				Values: map[string]Number{"CrashLoopBackOff": Num(3)}},
 			"terminated_reasons": {Series: []Series{
 				{"OOMKilled", pts(b, 0, 1, 1, 1, 0, 0, 0, 0, 1, 0)},
 				{"Completed", pts(b, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0)},
@@ -302,6 +304,8 @@ func TestWidgets(t *testing.T) {
 			},
 			"top_cronjobs": {Rows: []Row{{"c1", "ds", "etl", 2}, {"c1", "ds", "train", 1}}},
 			"events":       {Events: []Event{ev(evs[4]), ev(evs[1]), ev(evs[2]), ev(evs[0])}, Total: total(4)},
+			"waiting_reasons": {Series: []Series{{"CrashLoopBackOff", pts(b, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0)}},
+				Values: map[string]Number{"CrashLoopBackOff": Num(3)}},
 			"terminated_reasons": {Series: []Series{
 				{"OOMKilled", pts(b, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0)},
 				{"Completed", pts(b, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0)},
@@ -335,6 +339,8 @@ func TestWidgets(t *testing.T) {
 			},
 			"top_cronjobs": {Rows: []Row{{"c1", "ds", "etl", 2}}},
 			"events":       {Events: []Event{ev(evs[1]), ev(evs[2]), ev(evs[0])}, Total: total(3)},
+			"waiting_reasons": {Series: []Series{{"CrashLoopBackOff", pts(b, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0)}},
+				Values: map[string]Number{"CrashLoopBackOff": Num(2)}},
 			"terminated_reasons": {Series: []Series{
 				{"OOMKilled", pts(b, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0)},
 				{"Completed", pts(b, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0)},
@@ -357,7 +363,7 @@ func TestWidgets(t *testing.T) {
 			"top_cronjobs":   {Rows: []Row{}},
 			"events":         {Events: []Event{}, Total: total(0)},
 		}
-		for _, id := range []string{"terminated_reasons", "restarts_by_container"} {
+		for _, id := range []string{"waiting_reasons", "terminated_reasons", "restarts_by_container"} {
 			want[id] = expect{Series: []Series{}, Values: map[string]Number{}}
 		}
 		for _, id := range []string{"jobs", "jobs_succeeded", "jobs_failed", "pods_failed", "pods_oom",

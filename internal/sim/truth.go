@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/batchlens/batchlens/internal/model"
@@ -26,6 +27,9 @@ type Truth struct {
 	// terminations are the container terminations with a known end,
 	// keyed by reason.
 	terminations []keyedFact
+	// waits are the waiting episodes, keyed by reason, at the first look
+	// that shows each.
+	waits []keyedFact
 }
 
 type runFact struct {
@@ -45,6 +49,14 @@ type podFact struct {
 	phase        string // model.PhaseSucceeded, model.PhaseFailed or "" before
 	oom          time.Time
 	crashLoop    time.Time
+	waitsShown   map[waitKey]bool
+}
+
+// waitKey is one waiting episode of a pod's container: the ledger keeps one
+// per attempt (restart count) and reason.
+type waitKey struct {
+	attempt int32
+	reason  string
 }
 
 type timedFact struct {
@@ -135,14 +147,15 @@ func (t *Truth) Count(m store.Metric, b store.Buckets, f store.Filter) []int64 {
 
 // CountBy returns, for each key of breakdown k with facts matching f in b's
 // range, their count per bucket of b, keys with the most first, ties by key,
-// as store.Store.CountBy does. It knows TerminationsByReason and
-// RestartsByContainer (every simulated pod has one container); for any
-// other breakdown it returns nil.
+// as store.Store.CountBy does (every simulated pod has one container). An
+// unknown breakdown counts nothing.
 func (t *Truth) CountBy(k store.Breakdown, b store.Buckets, f store.Filter) []store.KeyCounts {
 	var facts []keyedFact
 	switch k {
 	case store.TerminationsByReason:
 		facts = t.terminations
+	case store.WaitsByReason:
+		facts = t.waits
 	case store.RestartsByContainer:
 		for _, r := range t.restarts {
 			facts = append(facts, keyedFact{r, containerName})
@@ -265,6 +278,30 @@ func (t *Truth) podCrashLoop(i int, at time.Time) {
 	if t.pods[i].crashLoop.IsZero() {
 		t.pods[i].crashLoop = at
 	}
+}
+
+// waitShown records the waiting episode that pod i's object o shows at at,
+// the first time o shows it. The steps of starting a container
+// (ContainerCreating, PodInitializing) are not episodes.
+func (t *Truth) waitShown(i int, o *corev1.Pod, at time.Time) {
+	if len(o.Status.ContainerStatuses) == 0 {
+		return
+	}
+	cs := o.Status.ContainerStatuses[0]
+	w := cs.State.Waiting
+	if w == nil || w.Reason == "" || w.Reason == "ContainerCreating" || w.Reason == "PodInitializing" {
+		return
+	}
+	p := &t.pods[i]
+	k := waitKey{cs.RestartCount, w.Reason}
+	if p.waitsShown[k] {
+		return
+	}
+	if p.waitsShown == nil {
+		p.waitsShown = map[waitKey]bool{}
+	}
+	p.waitsShown[k] = true
+	t.waits = append(t.waits, keyedFact{timedFact{p.attr, at}, w.Reason})
 }
 
 // terminated records that the container of pod i ended at at for reason.
