@@ -1,13 +1,24 @@
-# batchlens — the commands the README gives. Go 1.26 is all they need.
+# batchlens — the commands the README gives. Go 1.26, Node and npm are all they need.
 GO ?= go
+NPM ?= npm
 
-.PHONY: demo test race build bench fuzz vet prometheus e2e demo-cluster
+.PHONY: demo test race build bench bench-ui fuzz vet ui prometheus e2e demo-cluster
 
-demo: ## run batchlens on its built-in simulated fleet
+demo: ui ## run batchlens on its built-in simulated fleet
 	$(GO) run ./cmd/batchlens demo
 
-test: vet prometheus ## run every test
+test: vet ui prometheus ## run every test, the browser tests too (BATCHLENS_SKIP_BROWSER=1 skips them when chromium is missing)
 	$(GO) test -count=1 ./...
+
+# The browser UI, built into internal/ui/dist for the binary to embed; npm ci
+# only when ui/package-lock.json changed. Without npm the binary serves a
+# page that says how to build it.
+ui: ## build the browser UI (needs Node and npm)
+	@if ! command -v $(NPM) >/dev/null 2>&1; then \
+		echo "make ui: npm not found; batchlens will serve a page saying how to build the UI (install Node and npm)"; \
+	else \
+		cd ui && { [ node_modules/.package-lock.json -nt package-lock.json ] || $(NPM) ci --no-audit --no-fund; } && $(NPM) run --silent build; \
+	fi
 
 prometheus: ## Debian's prometheus for the metrics tests, installed when missing (skip with BATCHLENS_SKIP_PROMETHEUS=1)
 	@[ "$$BATCHLENS_SKIP_PROMETHEUS" = 1 ] || bash .ci/install-prometheus
@@ -30,6 +41,10 @@ build:
 
 bench: ## run the benchmarks recorded in docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./internal/...
+
+bench-ui: ui ## measure the Leadership page's ready time on 7 days of demo history, and the JS shipped
+	$(GO) build -o bin/batchlens ./cmd/batchlens
+	cd ui && node test/bench.mjs ../bin/batchlens
 
 fuzz: ## fuzz the ledger: its facts alone (fast), then through SQLite (slow under coverage instrumentation)
 	$(GO) test -run '^$$' -fuzz FuzzPodFacts -fuzztime 60s ./internal/ledger/

@@ -16,6 +16,7 @@ import (
 	"github.com/batchlens/batchlens/internal/query"
 	"github.com/batchlens/batchlens/internal/store"
 	"github.com/batchlens/batchlens/internal/store/sqlite"
+	"github.com/batchlens/batchlens/internal/ui"
 	"github.com/batchlens/batchlens/internal/web"
 )
 
@@ -101,7 +102,8 @@ func (a *app) run(ctx context.Context, ready func() error, workers ...func(conte
 	}
 	srv := &http.Server{
 		Handler: web.New(engine, a.log, web.WithReady(ready),
-			web.WithHandler("GET /metrics", metrics.Handler(collector, a.log))),
+			web.WithHandler("GET /metrics", metrics.Handler(collector, a.log)),
+			web.WithHandler("GET /", ui.Handler())),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

@@ -52,6 +52,9 @@ const (
 	// SourceTopCronJobs: store.TopCronJobs, at most Limit rows, ranked by
 	// Metric (store.RunsCreated, the only ranking the store offers).
 	SourceTopCronJobs Source = "top_cronjobs"
+	// SourceBreakdown: store.CountBy(Breakdown), one series per key, most
+	// first, and each key's sum over the range in values.
+	SourceBreakdown Source = "breakdown"
 	// SourceEvents: store.RecentEvents, at most Limit events; the total is
 	// the sum of Count(Metric).
 	SourceEvents Source = "events"
@@ -60,9 +63,10 @@ const (
 // Query says what computes a widget.
 type Query struct {
 	Source      Source
-	Metric      store.Metric // counted, numerator, failed series, ranking or total (see Source)
-	Denominator store.Metric // SourceRatio only
-	Limit       int          // SourceTopCronJobs and SourceEvents only
+	Metric      store.Metric    // counted, numerator, failed series, ranking or total (see Source)
+	Denominator store.Metric    // SourceRatio only
+	Limit       int             // SourceTopCronJobs and SourceEvents only
+	Breakdown   store.Breakdown // SourceBreakdown only
 }
 
 // Widget is one widget of a dashboard.
@@ -128,6 +132,7 @@ func (w Widget) Validate() error {
 		SourceBadPhase:    KindTimeseries,
 		SourceTopCronJobs: KindToplist,
 		SourceEvents:      KindEvents,
+		SourceBreakdown:   KindTimeseries,
 	}
 	k, ok := want[q.Source]
 	if !ok {
@@ -144,6 +149,11 @@ func (w Widget) Validate() error {
 	case SourceRatio:
 		if !knownMetric(q.Metric) || !knownMetric(q.Denominator) {
 			return fmt.Errorf("widget %s: unknown metric in %q ÷ %q", w.ID, q.Metric, q.Denominator)
+		}
+	case SourceBreakdown:
+		if q.Breakdown != store.TerminationsByReason && q.Breakdown != store.WaitsByReason &&
+			q.Breakdown != store.RestartsByContainer {
+			return fmt.Errorf("widget %s: unknown breakdown %q", w.ID, q.Breakdown)
 		}
 	case SourceTopCronJobs:
 		if q.Metric != store.RunsCreated {

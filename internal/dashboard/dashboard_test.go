@@ -108,7 +108,7 @@ func TestTitlesFollowSeed(t *testing.T) {
 func TestAvailability(t *testing.T) {
 	available := []string{"jobs", "success_rate", "failure_rate", "pods_failed", "pods_oom",
 		"container_restarts", "pods_crashloop", "pods_pending", "jobs_succeeded", "jobs_failed",
-		"pods_bad_phase", "top_cronjobs", "events"}
+		"pods_bad_phase", "top_cronjobs", "events", "waiting_reasons", "terminated_reasons", "restarts_by_container"}
 	for _, d := range All() {
 		for _, w := range d.Widgets() {
 			if want := slices.Contains(available, w.ID); w.Available != want {

@@ -210,6 +210,14 @@ func compareWidgets(t *testing.T, st store.Store, truth *sim.Truth, end time.Tim
 			"engineering/top_cronjobs":       fmt.Sprint(truth.TopCronJobs(r.from, r.to, store.Filter{}, 10)),
 			"engineering/events":             total(store.Events),
 		}
+		for id, k := range map[string]store.Breakdown{"terminated_reasons": store.TerminationsByReason,
+			"waiting_reasons": store.WaitsByReason, "restarts_by_container": store.RestartsByContainer} {
+			m := map[string]float64{}
+			for _, kc := range truth.CountBy(k, b, store.Filter{}) {
+				m[kc.Key] = float64(kc.Counts[0])
+			}
+			want["engineering/"+id] = fmt.Sprint(m)
+		}
 		got := map[string]any{}
 		for _, id := range []string{"leadership", "engineering"} {
 			d, err := e.Dashboard(context.Background(), id, p)

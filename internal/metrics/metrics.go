@@ -117,7 +117,7 @@ func Read(ctx context.Context, st store.Store, now time.Time) (Snapshot, error) 
 			return err
 		},
 		func() error {
-			ts, err := st.FailureReasons(ctx)
+			ts, err := st.PodFailureTotals(ctx)
 			s.add(PodFailures, ts, func(c string) string { return c })
 			return err
 		},

@@ -106,14 +106,16 @@ type data struct {
 	pending []int64                  // Pending at the end of each bucket that has begun, capped at now
 	top     []store.CronJobCount
 	events  []model.Event
+	keys    map[store.Breakdown][]store.KeyCounts
 }
 
 // plan is what one dashboard asks of the store, each query once.
 type plan struct {
-	metrics  []store.Metric // Count, in order of first use
-	pending  bool           // PendingAt
-	topLimit int            // TopCronJobs, when > 0
-	evLimit  int            // RecentEvents, when > 0
+	metrics    []store.Metric    // Count, in order of first use
+	pending    bool              // PendingAt
+	topLimit   int               // TopCronJobs, when > 0
+	evLimit    int               // RecentEvents, when > 0
+	breakdowns []store.Breakdown // CountBy, each once
 }
 
 func planFor(ws []dashboard.Widget) (plan, error) {
@@ -147,6 +149,10 @@ func planFor(ws []dashboard.Widget) (plan, error) {
 		case dashboard.SourceEvents:
 			count(q.Metric)
 			p.evLimit = max(p.evLimit, q.Limit)
+		case dashboard.SourceBreakdown:
+			if !slices.Contains(p.breakdowns, q.Breakdown) {
+				p.breakdowns = append(p.breakdowns, q.Breakdown)
+			}
 		}
 	}
 	return p, nil
@@ -154,8 +160,10 @@ func planFor(ws []dashboard.Widget) (plan, error) {
 
 // fetch runs the queries of pl, concurrently.
 func (e *Engine) fetch(ctx context.Context, pl plan, b store.Buckets, filt store.Filter, now time.Time) (*data, error) {
-	d := &data{b: b, counts: make(map[store.Metric][]int64, len(pl.metrics))}
+	d := &data{b: b, counts: make(map[store.Metric][]int64, len(pl.metrics)),
+		keys: make(map[store.Breakdown][]store.KeyCounts, len(pl.breakdowns))}
 	counts := make([][]int64, len(pl.metrics)) // one slot per call, filled concurrently
+	keys := make([][]store.KeyCounts, len(pl.breakdowns))
 	var calls []func(context.Context) error
 	for i, m := range pl.metrics {
 		calls = append(calls, func(ctx context.Context) error {
@@ -167,6 +175,21 @@ func (e *Engine) fetch(ctx context.Context, pl plan, b store.Buckets, filt store
 				return fmt.Errorf("count %s: store gave %d buckets, want %d", m, len(c), b.N())
 			}
 			counts[i] = c
+			return nil
+		})
+	}
+	for i, k := range pl.breakdowns {
+		calls = append(calls, func(ctx context.Context) error {
+			kc, err := e.store.CountBy(ctx, k, b, filt)
+			if err != nil {
+				return fmt.Errorf("count by %s: %w", k, err)
+			}
+			for _, c := range kc {
+				if len(c.Counts) != b.N() {
+					return fmt.Errorf("count by %s: store gave %d buckets, want %d", k, len(c.Counts), b.N())
+				}
+			}
+			keys[i] = kc
 			return nil
 		})
 	}
@@ -205,6 +228,9 @@ func (e *Engine) fetch(ctx context.Context, pl plan, b store.Buckets, filt store
 	}
 	for i, m := range pl.metrics {
 		d.counts[m] = counts[i]
+	}
+	for i, k := range pl.breakdowns {
+		d.keys[k] = keys[i]
 	}
 	return d, nil
 }

@@ -30,7 +30,8 @@ import (
 //	     "rows": [{"cluster": "prod", "namespace": "ds", "cronjob": "etl", "value": 12}, …]},
 //	    {"id": "events", "kind": "events", …, "total": 17,
 //	     "events": [{"time": "…", "cluster": "prod", "type": "Warning", "reason": "BackOff", "message": "…",
-//	                 "namespace": "ds", "involved_kind": "Pod", "involved_name": "etl-1-x", "count": 3}, …]},
+//	                 "namespace": "ds", "involved_kind": "Pod", "involved_name": "etl-1-x",
+//	                 "involved_uid": "…", "count": 3}, …]},
 //	    {"id": "cpu_by_cronjob", "kind": "timeseries", …, "available": false}
 //	  ]}]
 //	}
@@ -119,6 +120,7 @@ type Event struct {
 	Namespace    string    `json:"namespace"`
 	InvolvedKind string    `json:"involved_kind"`
 	InvolvedName string    `json:"involved_name"`
+	InvolvedUID  string    `json:"involved_uid"`
 	Count        int32     `json:"count"`
 }
 

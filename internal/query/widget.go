@@ -2,6 +2,7 @@ package query
 
 import (
 	"github.com/batchlens/batchlens/internal/dashboard"
+	"github.com/batchlens/batchlens/internal/model"
 )
 
 // widget computes def from the fetched data, as docs/widgets.md states it.
@@ -32,6 +33,15 @@ func (d *data) widget(def dashboard.Widget) Widget {
 		w.Series = []Series{d.pendingSeries("Pending"), d.countSeries("Failed", failed)}
 		w.Values = map[string]Number{"Pending": d.pendingNow(), "Failed": Num(float64(sum(failed)))}
 
+	case dashboard.SourceBreakdown:
+		keys := d.keys[q.Breakdown]
+		w.Series = make([]Series, 0, len(keys))
+		w.Values = make(map[string]Number, len(keys))
+		for _, k := range keys {
+			w.Series = append(w.Series, d.countSeries(k.Key, k.Counts))
+			w.Values[k.Key] = Num(float64(sum(k.Counts)))
+		}
+
 	case dashboard.SourceTopCronJobs:
 		w.Rows = make([]Row, 0, min(len(d.top), q.Limit))
 		for _, r := range d.top[:min(len(d.top), q.Limit)] {
@@ -41,17 +51,7 @@ func (d *data) widget(def dashboard.Widget) Widget {
 	case dashboard.SourceEvents:
 		w.Events = make([]Event, 0, min(len(d.events), q.Limit))
 		for _, e := range d.events[:min(len(d.events), q.Limit)] {
-			w.Events = append(w.Events, Event{
-				Time:         e.LastSeen.UTC(),
-				Cluster:      e.Cluster,
-				Type:         e.Type,
-				Reason:       e.Reason,
-				Message:      e.Message,
-				Namespace:    e.Namespace,
-				InvolvedKind: e.InvolvedKind,
-				InvolvedName: e.InvolvedName,
-				Count:        e.Count,
-			})
+			w.Events = append(w.Events, apiEvent(e))
 		}
 		w.Total = ptr(sum(d.counts[q.Metric]))
 	}
@@ -108,3 +108,10 @@ func sum(c []int64) int64 {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// apiEvent is e as the API shows it; Time is its last occurrence.
+func apiEvent(e model.Event) Event {
+	return Event{Time: e.LastSeen.UTC(), Cluster: e.Cluster, Type: e.Type, Reason: e.Reason, Message: e.Message,
+		Namespace: e.Namespace, InvolvedKind: e.InvolvedKind, InvolvedName: e.InvolvedName,
+		InvolvedUID: e.InvolvedUID, Count: e.Count}
+}

@@ -155,6 +155,7 @@ func (p *pod) startContainer() {
 		s.truth.restart(p.fact, s.now)
 	}
 	if tm := p.unseen; tm != nil {
+		s.truth.terminated(p.fact, tm.Reason, tm.FinishedAt.Time)
 		if tm.Reason == reasonOOMKilled {
 			s.truth.podOOM(p.fact, tm.FinishedAt.Time)
 		}
@@ -218,6 +219,7 @@ func (p *pod) reportExit(finished time.Time) {
 	})
 	p.running = false
 	s.truth.podLeftPending(p.fact, p.started)
+	s.truth.terminated(p.fact, a.reason, finished)
 	if a.reason == reasonOOMKilled {
 		s.truth.podOOM(p.fact, finished)
 	}
@@ -281,6 +283,7 @@ func (p *pod) evict() {
 		setCondition(st, at, corev1.DisruptionTarget, corev1.ConditionTrue, "TerminationByKubelet", msg)
 	})
 	p.phase, p.terminal, p.running = corev1.PodFailed, true, false
+	s.truth.terminated(p.fact, p.cur.reason, at)
 	s.truth.podFinished(p.fact, string(corev1.PodFailed), at)
 	r.podTerminal(p)
 }
@@ -310,6 +313,9 @@ func (p *pod) killed(stopped time.Time) {
 		cs.Ready, cs.Started = false, ptr(false)
 		p.terminalStatus(st, corev1.PodFailed)
 	})
+	if !stopped.IsZero() {
+		s.truth.terminated(p.fact, reasonError, stopped)
+	}
 	if finished.IsZero() {
 		finished = s.now
 	}

@@ -132,6 +132,7 @@ func (p *pod) update(mutate func(*corev1.Pod)) {
 	o.ResourceVersion = p.s.nextRV()
 	p.obj = o
 	p.s.emit(Update, o)
+	p.s.truth.waitShown(p.fact, o, p.s.now)
 }
 
 // remove deletes the pod object for good.

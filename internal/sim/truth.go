@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/batchlens/batchlens/internal/model"
@@ -23,6 +24,12 @@ type Truth struct {
 	pods     []podFact
 	restarts []timedFact
 	events   []timedFact // by Event object (UID)
+	// terminations are the container terminations with a known end,
+	// keyed by reason.
+	terminations []keyedFact
+	// waits are the waiting episodes, keyed by reason, at the first look
+	// that shows each.
+	waits []keyedFact
 }
 
 type runFact struct {
@@ -42,11 +49,24 @@ type podFact struct {
 	phase        string // model.PhaseSucceeded, model.PhaseFailed or "" before
 	oom          time.Time
 	crashLoop    time.Time
+	waitsShown   map[waitKey]bool
+}
+
+// waitKey is one waiting episode of a pod's container: the ledger keeps one
+// per attempt (restart count) and reason.
+type waitKey struct {
+	attempt int32
+	reason  string
 }
 
 type timedFact struct {
 	attr
 	at time.Time
+}
+
+type keyedFact struct {
+	timedFact
+	key string
 }
 
 func newTruth(cluster string) *Truth {
@@ -122,6 +142,47 @@ func (t *Truth) Count(m store.Metric, b store.Buckets, f store.Filter) []int64 {
 			add(e.attr, e.at)
 		}
 	}
+	return out
+}
+
+// CountBy returns, for each key of breakdown k with facts matching f in b's
+// range, their count per bucket of b, keys with the most first, ties by key,
+// as store.Store.CountBy does (every simulated pod has one container). An
+// unknown breakdown counts nothing.
+func (t *Truth) CountBy(k store.Breakdown, b store.Buckets, f store.Filter) []store.KeyCounts {
+	var facts []keyedFact
+	switch k {
+	case store.TerminationsByReason:
+		facts = t.terminations
+	case store.WaitsByReason:
+		facts = t.waits
+	case store.RestartsByContainer:
+		for _, r := range t.restarts {
+			facts = append(facts, keyedFact{r, containerName})
+		}
+	default:
+		return nil
+	}
+	counts := map[string][]int64{}
+	totals := map[string]int64{}
+	for _, x := range facts {
+		i := b.Index(x.at)
+		if i < 0 || !t.clusterMatches(f) || !x.matches(f) {
+			continue
+		}
+		if counts[x.key] == nil {
+			counts[x.key] = make([]int64, b.N())
+		}
+		counts[x.key][i]++
+		totals[x.key]++
+	}
+	out := make([]store.KeyCounts, 0, len(counts))
+	for key, c := range counts {
+		out = append(out, store.KeyCounts{Key: key, Counts: c})
+	}
+	slices.SortFunc(out, func(x, y store.KeyCounts) int {
+		return cmp.Or(cmp.Compare(totals[y.Key], totals[x.Key]), cmp.Compare(x.Key, y.Key))
+	})
 	return out
 }
 
@@ -217,6 +278,35 @@ func (t *Truth) podCrashLoop(i int, at time.Time) {
 	if t.pods[i].crashLoop.IsZero() {
 		t.pods[i].crashLoop = at
 	}
+}
+
+// waitShown records the waiting episode that pod i's object o shows at at,
+// the first time o shows it. The steps of starting a container
+// (ContainerCreating, PodInitializing) are not episodes.
+func (t *Truth) waitShown(i int, o *corev1.Pod, at time.Time) {
+	if len(o.Status.ContainerStatuses) == 0 {
+		return
+	}
+	cs := o.Status.ContainerStatuses[0]
+	w := cs.State.Waiting
+	if w == nil || w.Reason == "" || w.Reason == "ContainerCreating" || w.Reason == "PodInitializing" {
+		return
+	}
+	p := &t.pods[i]
+	k := waitKey{cs.RestartCount, w.Reason}
+	if p.waitsShown[k] {
+		return
+	}
+	if p.waitsShown == nil {
+		p.waitsShown = map[waitKey]bool{}
+	}
+	p.waitsShown[k] = true
+	t.waits = append(t.waits, keyedFact{timedFact{p.attr, at}, w.Reason})
+}
+
+// terminated records that the container of pod i ended at at for reason.
+func (t *Truth) terminated(i int, reason string, at time.Time) {
+	t.terminations = append(t.terminations, keyedFact{timedFact{t.pods[i].attr, at}, reason})
 }
 
 func (t *Truth) restart(i int, at time.Time) {

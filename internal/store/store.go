@@ -85,6 +85,23 @@ func Metrics() []Metric {
 		PodsFailed, PodsOOM, PodsCrashLoop, Restarts, Events}
 }
 
+// Breakdown names a count of container facts split by a key.
+// docs/widgets.md defines each one.
+type Breakdown string
+
+// The breakdowns CountBy and PodsWith understand.
+const (
+	TerminationsByReason Breakdown = "terminations_by_reason" // container terminations by Reason, at FinishedAt
+	WaitsByReason        Breakdown = "waits_by_reason"        // waiting episodes by Reason, at FirstSeen
+	RestartsByContainer  Breakdown = "restarts_by_container"  // container restarts by Container, at Restart.At
+)
+
+// KeyCounts is one key of a Breakdown and its count in each bucket.
+type KeyCounts struct {
+	Key    string
+	Counts []int64
+}
+
 // CronJobCount is one row of a top list.
 type CronJobCount struct {
 	Cluster   string
@@ -113,6 +130,23 @@ type Total struct {
 type GroupTime struct {
 	Group
 	At time.Time
+}
+
+// Listing selects the facts behind a count: those of Metric whose time (as
+// the Metric constants define it) is in [From, To) and that match Filter,
+// at most Limit of them (none when Limit ≤ 0).
+type Listing struct {
+	Metric Metric
+	From   time.Time
+	To     time.Time
+	Filter Filter
+	Limit  int
+}
+
+// ReasonCount is how many facts had one reason.
+type ReasonCount struct {
+	Reason string
+	Count  int64
 }
 
 // Store keeps facts and answers widget queries. Implementations are safe for
@@ -169,14 +203,14 @@ type Store interface {
 	// table are read together, so asking for several at once is cheaper.
 	Totals(ctx context.Context, ms ...Metric) (map[Metric][]Total, error)
 
-	// FailureReasons returns, per group and reason (the Class), how many pods
+	// PodFailureTotals returns, per group and reason (the Class), how many pods
 	// reached phase Failed with a known finish time; the reason is the pod's
 	// status reason (Evicted, DeadlineExceeded, …) when it has one, else
 	// OOMKilled when one of its containers was OOM-killed, else
 	// "ContainerFailed" (the containers' own termination reasons are in
 	// PodEvidence). Summed over reasons it equals Totals(PodsFailed).
 	// Ordered by cluster, namespace, CronJob, reason.
-	FailureReasons(ctx context.Context) ([]Total, error)
+	PodFailureTotals(ctx context.Context) ([]Total, error)
 
 	// PodsAt returns, per group and phase (the Class), how many pods were
 	// Pending at t (as PendingAt) and how many are Running: phase Running,
@@ -205,6 +239,55 @@ type Store interface {
 	// (by container, index) and waiting episodes (by container, attempt,
 	// reason) of one pod.
 	PodEvidence(ctx context.Context, cluster, podUID string) ([]model.Termination, []model.Restart, []model.Waiting, error)
+
+	// Runs returns the runs behind a count of l.Metric, which is
+	// RunsCreated, RunsSucceeded or RunsFailed (any other is an error): the
+	// runs Count counts for l's range and filter, latest metric time first
+	// (ties by cluster, then UID), at most l.Limit. With a large enough
+	// Limit there are exactly as many as Count gives over the range.
+	Runs(ctx context.Context, l Listing) ([]model.Run, error)
+
+	// Pods returns the pods behind a count of l.Metric, latest metric time
+	// first (ties by cluster, then UID), at most l.Limit. For PodsFinished,
+	// PodsSucceeded, PodsFailed, PodsOOM and PodsCrashLoop they are the pods
+	// Count counts (exactly as many, with a large enough Limit; a pod known
+	// only from its evidence has only Cluster and UID set). For Restarts
+	// they are the pods with at least one restart in the range, ordered by
+	// their latest one there. Any other metric is an error.
+	Pods(ctx context.Context, l Listing) ([]model.Pod, error)
+
+	// CountBy returns, for each key of breakdown k that has facts matching
+	// filt in [b.From, b.To), how many fall in each bucket of b (b.N()
+	// entries); keys with the most facts first, ties by key. Filters on
+	// namespace and CronJob match a termination or wait through its pod (one
+	// of a pod not written yet matches none); restarts match as Count's.
+	// An unknown breakdown is an error.
+	CountBy(ctx context.Context, k Breakdown, b Buckets, filt Filter) ([]KeyCounts, error)
+
+	// PodsWith returns the pods that have at least one fact of breakdown k
+	// with key key whose time is in [l.From, l.To), matching l.Filter as
+	// CountBy does, by their latest such fact first (ties by cluster, then
+	// UID), at most l.Limit; l.Metric is not used. A pod known only from its
+	// evidence has only Cluster and UID set.
+	PodsWith(ctx context.Context, k Breakdown, key string, l Listing) ([]model.Pod, error)
+
+	// PendingPods returns the pods PendingAt counts at instant at for filt,
+	// latest created first (ties by cluster, then UID), at most limit.
+	PendingPods(ctx context.Context, at time.Time, filt Filter, limit int) ([]model.Pod, error)
+
+	// RunPods returns the known pods of the run with UID jobUID in cluster,
+	// earliest created first (ties by name, then UID); none is not an error.
+	RunPods(ctx context.Context, cluster, jobUID string) ([]model.Pod, error)
+
+	// ObjectEvents returns the events of cluster about any of the objects
+	// whose UIDs are given (InvolvedUID), newest LastSeen first (ties by
+	// UID), at most limit.
+	ObjectEvents(ctx context.Context, cluster string, uids []string, limit int) ([]model.Event, error)
+
+	// FailureReasons returns, for the runs matching filt that failed in
+	// [from, to) (RunsFailed), how many had each Reason ("" when not
+	// known), most first, ties by reason. The counts sum to RunsFailed's.
+	FailureReasons(ctx context.Context, from, to time.Time, filt Filter) ([]ReasonCount, error)
 
 	// Close releases the store. No method may be called after it.
 	Close() error

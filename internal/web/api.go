@@ -62,7 +62,7 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, he.status, he.msg)
 	case errors.As(err, &pe):
 		writeError(w, http.StatusBadRequest, pe.Error())
-	case errors.Is(err, query.ErrUnknownDashboard):
+	case errors.Is(err, query.ErrUnknownDashboard), errors.Is(err, query.ErrUnknownWidget), errors.Is(err, query.ErrNotFound):
 		writeError(w, http.StatusNotFound, err.Error())
 	case r.Context().Err() != nil:
 		// The client went away; nobody reads the answer.

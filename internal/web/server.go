@@ -6,11 +6,18 @@
 //
 //	GET /api/v1/dashboards        the dashboards' layout (query.List)
 //	GET /api/v1/dashboards/{id}   one computed dashboard (query.Dashboard); parameters as query.ParseParams
+//	GET /api/v1/dashboards/{id}/widgets/{widget}/items
+//	                              the runs, pods or events behind a widget's number (query.Items);
+//	                              the dashboard's parameters, and series= for a widget with several
+//	GET /api/v1/runs/{cluster}/{uid}                    a run, its pods and evidence (query.RunDetail)
+//	GET /api/v1/pods/{cluster}/{uid}                    a pod and its evidence (query.PodDetail)
+//	GET /api/v1/cronjobs/{cluster}/{namespace}/{name}   a CronJob over last= or from=/to= (query.CronJobDetail)
 //	GET /healthz                  200 "ok" while the process serves
 //	GET /readyz                   200 "ok" once WithReady's func returns nil, else 503
 //
 // Every error is JSON {"error": "…"} with a status that says whose fault it
-// is: 400 for bad parameters, 404 for an unknown path or dashboard, 405 with
+// is: 400 for bad parameters, 404 for an unknown path, dashboard, widget,
+// run or pod, 405 with
 // an Allow header for a wrong method, 503 for a timeout or before readiness,
 // and 500 only when the store fails (logged, with a generic message).
 package web
@@ -83,6 +90,10 @@ func New(e *query.Engine, log *slog.Logger, opts ...Option) http.Handler {
 	own := http.NewServeMux()
 	own.Handle("/api/v1/dashboards", s.api(s.listDashboards, http.MethodGet))
 	own.Handle("/api/v1/dashboards/{id}", s.api(s.getDashboard, http.MethodGet))
+	own.Handle("/api/v1/dashboards/{id}/widgets/{widget}/items", s.api(s.getItems, http.MethodGet))
+	own.Handle("/api/v1/runs/{cluster}/{uid}", s.api(s.getRun, http.MethodGet))
+	own.Handle("/api/v1/pods/{cluster}/{uid}", s.api(s.getPod, http.MethodGet))
+	own.Handle("/api/v1/cronjobs/{cluster}/{namespace}/{name}", s.api(s.getCronJob, http.MethodGet))
 	own.Handle("/api/", s.api(notFound)) // any other API path, any method
 	own.Handle("/healthz", allow(http.HandlerFunc(s.healthz), http.MethodGet))
 	own.Handle("/readyz", allow(http.HandlerFunc(s.readyz), http.MethodGet))
@@ -144,13 +155,18 @@ func writeText(w http.ResponseWriter, status int, body string) {
 	_, _ = w.Write([]byte(body))
 }
 
+// contentSecurityPolicy lets a page load scripts, styles and data from
+// this server only: no inline script, no plugin, no framing.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"form-action 'self'; frame-ancestors 'none'"
+
 // securityHeaders sets headers that make every response safe to open in a
 // browser, including the UI to come.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "no-referrer")
 		next.ServeHTTP(w, r)

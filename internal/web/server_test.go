@@ -84,6 +84,17 @@ func (s *stubStore) RecentEvents(ctx context.Context, _, _ time.Time, _ store.Fi
 		LastSeen: testNow.Add(-2 * time.Minute)}}, nil
 }
 
+func (s *stubStore) CountBy(ctx context.Context, k store.Breakdown, b store.Buckets, _ store.Filter) ([]store.KeyCounts, error) {
+	if err := s.answer(ctx); err != nil {
+		return nil, err
+	}
+	counts := make([]int64, b.N())
+	for i := range counts {
+		counts[i] = int64(len(k)+i) % 2
+	}
+	return []store.KeyCounts{{Key: string(k) + "-key", Counts: counts}}, nil
+}
+
 type fixture struct {
 	store *stubStore
 	h     http.Handler
@@ -215,7 +226,7 @@ func TestStatus(t *testing.T) {
 		}
 		for h, want := range map[string]string{
 			"X-Content-Type-Options":  "nosniff",
-			"Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'",
+			"Content-Security-Policy": contentSecurityPolicy,
 		} {
 			if got := rec.Header().Get(h); got != want {
 				t.Errorf("%s: %s = %q, want %q", name, h, got, want)
@@ -402,7 +413,8 @@ func checkWidget(t *testing.T, dash string, def dashboard.Widget, w map[string]a
 	if def.Available {
 		want = fields
 	}
-	if def.Kind == dashboard.KindTimeseries && def.Available && def.Query.Source != dashboard.SourceBadPhase {
+	if def.Kind == dashboard.KindTimeseries && def.Available && def.Query.Source != dashboard.SourceBadPhase &&
+		def.Query.Source != dashboard.SourceBreakdown {
 		want = slices.DeleteFunc(slices.Clone(want), func(s string) bool { return s == "values" })
 	}
 	want = slices.Sorted(slices.Values(want))
@@ -448,7 +460,7 @@ func checkWidget(t *testing.T, dash string, def dashboard.Widget, w map[string]a
 	}
 	for _, e := range asSlice(w["events"]) {
 		k := sortedKeys(e.(map[string]any))
-		if !slices.Equal(k, []string{"cluster", "count", "involved_kind", "involved_name", "message", "namespace", "reason", "time", "type"}) {
+		if !slices.Equal(k, []string{"cluster", "count", "involved_kind", "involved_name", "involved_uid", "message", "namespace", "reason", "time", "type"}) {
 			t.Errorf("%s: event keys %v", name, k)
 		}
 	}

@@ -395,7 +395,7 @@ func BenchmarkScrape(b *testing.B) {
 			return err
 		},
 		"Totals/restarts": func() error { _, err := s.Totals(ctx, store.Restarts); return err },
-		"FailureReasons":  func() error { _, err := s.FailureReasons(ctx); return err },
+		"PodFailureTotals": func() error { _, err := s.PodFailureTotals(ctx); return err },
 		"PodsAt":          func() error { _, err := s.PodsAt(ctx, benchNow()); return err },
 		"LastSucceeded":   func() error { _, err := s.LastSucceeded(ctx); return err },
 	}

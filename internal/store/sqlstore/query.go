@@ -316,73 +316,57 @@ func (s *Store) RecentEvents(ctx context.Context, from, to time.Time, filt store
 	}
 	var c conds
 	c.filter(filt, "e.cluster", "e.namespace", "e.cronjob")
-	q := `SELECT e.cluster, e.uid, e.namespace, e.involved_kind, e.involved_name, e.involved_uid, e.event_type,
-			e.reason, e.message, e.source, e.event_count, e.first_seen, e.last_seen
-		FROM events e
+	q := `SELECT ` + eventCols + ` FROM events e
 		WHERE e.last_seen >= ? AND e.last_seen < ?` + c.and() + `
 		ORDER BY e.last_seen DESC, e.cluster, e.uid
 		LIMIT ?`
 	args := append([]any{from.UnixMilli(), to.UnixMilli()}, c.args...)
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), append(args, limit)...)
+	events, err := queryAll(ctx, s, scanEvent, q, append(args, limit)...)
 	if err != nil {
-		return nil, fmt.Errorf("recent events: %w", err)
-	}
-	defer rows.Close()
-	var events []model.Event
-	for rows.Next() {
-		var e model.Event
-		var first, last sql.NullInt64
-		if err := rows.Scan(&e.Cluster, &e.UID, &e.Namespace, &e.InvolvedKind, &e.InvolvedName, &e.InvolvedUID,
-			&e.Type, &e.Reason, &e.Message, &e.Source, &e.Count, &first, &last); err != nil {
-			return nil, fmt.Errorf("recent events: %w", err)
-		}
-		e.FirstSeen, e.LastSeen = fromMS(first), fromMS(last)
-		events = append(events, e)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("recent events: %w", err)
 	}
 	return events, nil
 }
 
+// eventCols are the columns scanEvent reads, in order.
+const eventCols = `e.cluster, e.uid, e.namespace, e.involved_kind, e.involved_name, e.involved_uid, e.event_type,
+	e.reason, e.message, e.source, e.event_count, e.first_seen, e.last_seen`
+
+func scanEvent(sc scanner) (model.Event, error) {
+	var e model.Event
+	var first, last sql.NullInt64
+	if err := sc.Scan(&e.Cluster, &e.UID, &e.Namespace, &e.InvolvedKind, &e.InvolvedName, &e.InvolvedUID,
+		&e.Type, &e.Reason, &e.Message, &e.Source, &e.Count, &first, &last); err != nil {
+		return model.Event{}, err
+	}
+	e.FirstSeen, e.LastSeen = fromMS(first), fromMS(last)
+	return e, nil
+}
+
 // Run returns one run by cluster and UID, or store.ErrNotFound.
 func (s *Store) Run(ctx context.Context, cluster, uid string) (model.Run, error) {
-	r := model.Run{Cluster: cluster, UID: uid}
-	var created, scheduled, started, finished, deleted sql.NullInt64
-	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT namespace, name, cronjob, created_at, scheduled_at,
-			started_at, finished_at, outcome, reason, message, succeeded, failed, deleted_at
-		FROM runs WHERE cluster = ? AND uid = ?`), cluster, uid).
-		Scan(&r.Namespace, &r.Name, &r.CronJob, &created, &scheduled, &started, &finished,
-			&r.Outcome, &r.Reason, &r.Message, &r.Succeeded, &r.Failed, &deleted)
+	r, err := scanRun(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+runCols+`
+		FROM runs r WHERE r.cluster = ? AND r.uid = ?`), cluster, uid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Run{}, fmt.Errorf("run %s/%s: %w", cluster, uid, store.ErrNotFound)
 	}
 	if err != nil {
 		return model.Run{}, fmt.Errorf("run %s/%s: %w", cluster, uid, err)
 	}
-	r.CreatedAt, r.ScheduledAt, r.StartedAt = fromMS(created), fromMS(scheduled), fromMS(started)
-	r.FinishedAt, r.DeletedAt = fromMS(finished), fromMS(deleted)
 	return r, nil
 }
 
 // Pod returns one pod by cluster and UID, or store.ErrNotFound. A pod known
 // only from its terminations or waits is not found.
 func (s *Store) Pod(ctx context.Context, cluster, uid string) (model.Pod, error) {
-	p := model.Pod{Cluster: cluster, UID: uid}
-	var created, scheduled, started, pendingUntil, finished, deleted sql.NullInt64
-	err := s.r.QueryRowContext(ctx, s.d.rebind(`SELECT namespace, name, job_uid, job_name, cronjob, node,
-			created_at, scheduled_at, started_at, pending_until, finished_at, phase, reason, message, deleted_at
-		FROM pods WHERE cluster = ? AND uid = ? AND known = 1`), cluster, uid).
-		Scan(&p.Namespace, &p.Name, &p.JobUID, &p.JobName, &p.CronJob, &p.Node,
-			&created, &scheduled, &started, &pendingUntil, &finished, &p.Phase, &p.Reason, &p.Message, &deleted)
+	p, err := scanPod(s.r.QueryRowContext(ctx, s.d.rebind(`SELECT `+podCols+`
+		FROM pods p WHERE p.cluster = ? AND p.uid = ? AND p.known = 1`), cluster, uid))
 	if errors.Is(err, sql.ErrNoRows) {
 		return model.Pod{}, fmt.Errorf("pod %s/%s: %w", cluster, uid, store.ErrNotFound)
 	}
 	if err != nil {
 		return model.Pod{}, fmt.Errorf("pod %s/%s: %w", cluster, uid, err)
 	}
-	p.CreatedAt, p.ScheduledAt, p.StartedAt = fromMS(created), fromMS(scheduled), fromMS(started)
-	p.PendingUntil, p.FinishedAt, p.DeletedAt = fromMS(pendingUntil), fromMS(finished), fromMS(deleted)
 	return p, nil
 }
 

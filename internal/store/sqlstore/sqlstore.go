@@ -119,6 +119,11 @@ func (c *conds) and() string {
 	return " AND " + strings.Join(c.sql, " AND ")
 }
 
+// joined returns the conditions as "c1 AND c2 …"; there must be one.
+func (c *conds) joined() string {
+	return strings.Join(c.sql, " AND ")
+}
+
 // filter adds filt's non-empty fields, matched against the given columns.
 func (c *conds) filter(filt store.Filter, cluster, namespace, cronjob string) {
 	if filt.Cluster != "" {

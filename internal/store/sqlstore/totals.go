@@ -181,9 +181,9 @@ func sortTotals(out map[store.Metric][]store.Total, ms []store.Metric) {
 	}
 }
 
-// FailureReasons returns the failed pods per group and reason: the pod's
+// PodFailureTotals returns the failed pods per group and reason: the pod's
 // own reason, else OOMKilled when it had an OOM kill, else ContainerFailed.
-func (s *Store) FailureReasons(ctx context.Context) ([]store.Total, error) {
+func (s *Store) PodFailureTotals(ctx context.Context) ([]store.Total, error) {
 	q := `SELECT p.cluster, p.namespace, p.cronjob, CASE
 			WHEN p.reason <> '' THEN p.reason
 			WHEN p.oom_at IS NOT NULL THEN '` + model.ReasonOOMKilled + `'

@@ -389,21 +389,73 @@ func (s suite) testCountBuckets(t *testing.T) {
 // Count, for buckets that start anywhere within a minute, against counts
 // worked out from the facts themselves.
 func (s suite) testCountMatchesFacts(t *testing.T) {
+	st, want := s.randomHistory(t)
+	layouts := historyLayouts()
+	filters := historyFilters()
+	for _, m := range store.Metrics() {
+		for _, b := range layouts {
+			for _, filt := range filters {
+				exp := make([]int64, b.N())
+				for _, f := range want[m] {
+					if f.matches(filt) {
+						if i := b.Index(f.at); i >= 0 {
+							exp[i]++
+						}
+					}
+				}
+				diff(t, fmt.Sprintf("%s from %v step %v, %+v", m, b.From.Sub(at(0)), b.Step, filt), exp,
+					count(t, st, m, b, filt))
+			}
+		}
+		// Totals: every fact, whatever its time, per group.
+		groups := map[store.Group]int64{}
+		for _, f := range want[m] {
+			groups[store.Group{Cluster: f.cluster, Namespace: f.namespace, CronJob: f.cronJob}]++
+		}
+		var exp []store.Total
+		for g, n := range groups {
+			exp = append(exp, store.Total{Group: g, N: n})
+		}
+		sortTotals(exp)
+		got, err := st.Totals(context.Background(), m)
+		if err != nil {
+			t.Fatalf("Totals(%s): %v", m, err)
+		}
+		diff(t, fmt.Sprintf("Totals(%s)", m), exp, got[m])
+		if all, err := st.Totals(context.Background(), store.Metrics()...); err != nil || !cmp.Equal(all[m], got[m], cmpopts.EquateEmpty()) {
+			t.Errorf("Totals(%s) alone differs from Totals of every metric (%v)", m, err)
+		}
+	}
+}
+
+// fact is one counted fact of randomHistory: where it is, its time, and the
+// UID of the run, pod or event it is.
+type fact struct {
+	cluster, namespace, cronJob string
+	at                          time.Time
+	uid                         string
+}
+
+func (f fact) matches(filt store.Filter) bool {
+	return (filt.Cluster == "" || f.cluster == filt.Cluster) && (filt.Namespace == "" || f.namespace == filt.Namespace) &&
+		(filt.CronJob == "" || f.cronJob == filt.CronJob)
+}
+
+// randomHistory writes a random history in random order into a new store,
+// and returns the store and the facts each metric counts.
+func (s suite) randomHistory(t *testing.T) (store.Store, map[store.Metric][]fact) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	anyTime := func() time.Time { return at(-hour + time.Duration(rng.Int64N(int64(6*hour/msec)))*msec) }
 	pick := func(xs ...string) string { return xs[rng.IntN(len(xs))] }
-	type fact struct {
-		cluster, namespace, cronJob string
-		at                          time.Time
-	}
 	want := map[store.Metric][]fact{}
 	var writes []model.Facts
 	for i := range 300 {
 		c, ns, cj := pick("east", "west"), pick("ns1", "ns2"), pick("a", "b", "")
-		ft := func(t time.Time) fact { return fact{c, ns, cj, t} }
 		run := model.Run{Cluster: c, Namespace: ns, UID: fmt.Sprintf("run-%d", i), CronJob: cj, CreatedAt: anyTime()}
 		pod := model.Pod{Cluster: c, Namespace: ns, UID: fmt.Sprintf("pod-%d", i), JobUID: run.UID,
 			CreatedAt: run.CreatedAt, Phase: model.PhaseRunning} // its CronJob comes from the run
+		ft := func(t time.Time) fact { return fact{c, ns, cj, t, pod.UID} }
+		rt := func(t time.Time) fact { return fact{c, ns, cj, t, run.UID} }
 		if rng.IntN(2) == 0 {
 			pod.CronJob = cj // some pods know their CronJob themselves, later
 		}
@@ -418,18 +470,18 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 		lateRun.CreatedAt, latePod.CreatedAt = late(run.CreatedAt), late(pod.CreatedAt)
 		writes = append(writes, model.Facts{Runs: []model.Run{lateRun}}, model.Facts{Pods: []model.Pod{latePod}},
 			model.Facts{Runs: []model.Run{run}}, model.Facts{Pods: []model.Pod{pod}})
-		want[store.RunsCreated] = append(want[store.RunsCreated], ft(run.CreatedAt))
+		want[store.RunsCreated] = append(want[store.RunsCreated], rt(run.CreatedAt))
 
 		finished := anyTime()
 		switch rng.IntN(3) {
 		case 0:
 			run.FinishedAt, run.Outcome, pod.FinishedAt, pod.Phase = finished, model.OutcomeSucceeded, finished, model.PhaseSucceeded
-			want[store.RunsSucceeded] = append(want[store.RunsSucceeded], ft(finished))
+			want[store.RunsSucceeded] = append(want[store.RunsSucceeded], rt(finished))
 			want[store.PodsSucceeded] = append(want[store.PodsSucceeded], ft(finished))
 			want[store.PodsFinished] = append(want[store.PodsFinished], ft(finished))
 		case 1:
 			run.FinishedAt, run.Outcome, pod.FinishedAt, pod.Phase = finished, model.OutcomeFailed, finished, model.PhaseFailed
-			want[store.RunsFailed] = append(want[store.RunsFailed], ft(finished))
+			want[store.RunsFailed] = append(want[store.RunsFailed], rt(finished))
 			want[store.PodsFailed] = append(want[store.PodsFailed], ft(finished))
 			want[store.PodsFinished] = append(want[store.PodsFinished], ft(finished))
 		}
@@ -491,7 +543,7 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 				}
 				writes = append(writes, model.Facts{Events: []model.Event{ev}})
 			}
-			want[store.Events] = append(want[store.Events], ft(last))
+			want[store.Events] = append(want[store.Events], fact{c, ns, cj, last, ev.UID})
 		}
 	}
 	st := s.store(t)
@@ -526,49 +578,22 @@ func (s suite) testCountMatchesFacts(t *testing.T) {
 		writes = writes[n:]
 	}
 
-	layouts := []store.Buckets{
+	return st, want
+}
+
+// historyLayouts are bucket layouts over randomHistory, starting anywhere
+// within a minute.
+func historyLayouts() []store.Buckets {
+	return []store.Buckets{
 		{From: at(-37*minute + 13457*msec), To: at(4*hour + 29*time.Second + msec), Step: minute},
 		{From: at(-37*minute + 13457*msec), To: at(4*hour + 29*time.Second + msec), Step: 5 * minute},
 		{From: at(-59*minute - 999*msec), To: at(5 * hour), Step: 17*minute + 3*msec},
 		{From: at(-hour), To: at(5 * hour), Step: hour},
 		{From: at(30 * time.Second), To: at(5*hour + 30*time.Second), Step: 6 * hour},
 	}
-	filters := []store.Filter{{}, {Cluster: "east"}, {Namespace: "ns2"}, {CronJob: "a"}, {Cluster: "west", CronJob: "b"},
+}
+
+func historyFilters() []store.Filter {
+	return []store.Filter{{}, {Cluster: "east"}, {Namespace: "ns2"}, {CronJob: "a"}, {Cluster: "west", CronJob: "b"},
 		{Cluster: "east", Namespace: "ns1"}}
-	for _, m := range store.Metrics() {
-		for _, b := range layouts {
-			for _, filt := range filters {
-				exp := make([]int64, b.N())
-				for _, f := range want[m] {
-					if filt.Cluster != "" && f.cluster != filt.Cluster || filt.Namespace != "" && f.namespace != filt.Namespace ||
-						filt.CronJob != "" && f.cronJob != filt.CronJob {
-						continue
-					}
-					if i := b.Index(f.at); i >= 0 {
-						exp[i]++
-					}
-				}
-				diff(t, fmt.Sprintf("%s from %v step %v, %+v", m, b.From.Sub(at(0)), b.Step, filt), exp,
-					count(t, st, m, b, filt))
-			}
-		}
-		// Totals: every fact, whatever its time, per group.
-		groups := map[store.Group]int64{}
-		for _, f := range want[m] {
-			groups[store.Group{Cluster: f.cluster, Namespace: f.namespace, CronJob: f.cronJob}]++
-		}
-		var exp []store.Total
-		for g, n := range groups {
-			exp = append(exp, store.Total{Group: g, N: n})
-		}
-		sortTotals(exp)
-		got, err := st.Totals(context.Background(), m)
-		if err != nil {
-			t.Fatalf("Totals(%s): %v", m, err)
-		}
-		diff(t, fmt.Sprintf("Totals(%s)", m), exp, got[m])
-		if all, err := st.Totals(context.Background(), store.Metrics()...); err != nil || !cmp.Equal(all[m], got[m], cmpopts.EquateEmpty()) {
-			t.Errorf("Totals(%s) alone differs from Totals of every metric (%v)", m, err)
-		}
-	}
 }

@@ -59,6 +59,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TopCronJobsMatchesFacts", s.testTopCronJobsMatchesFacts},
 		{"RecentEvents", s.testRecentEvents},
 		{"TotalsReads", s.testTotalsReads},
+		{"ListsMatchFacts", s.testListsMatchFacts},
+		{"PendingPods", s.testPendingPods},
+		{"RunDetail", s.testRunDetail},
+		{"Breakdowns", s.testBreakdowns},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)

@@ -77,7 +77,7 @@ func (s suite) testTotalsReads(t *testing.T) {
 		},
 	})
 
-	reasons, err := st.FailureReasons(ctx)
+	reasons, err := st.PodFailureTotals(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
