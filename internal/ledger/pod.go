@@ -51,7 +51,7 @@ func (l *Ledger) Pod(p *corev1.Pod, deleted bool, now time.Time) model.Facts {
 		}
 	}
 
-	facts := model.Facts{}
+	facts := model.Facts{Containers: l.containers(p)}
 	var lastFinish time.Time
 	for i := range p.Status.ContainerStatuses {
 		cs := &p.Status.ContainerStatuses[i]
@@ -162,4 +162,28 @@ func (l *Ledger) container(f *model.Facts, podUID string, cs *corev1.ContainerSt
 			Cluster: l.Cluster, PodUID: podUID, Container: cs.Name, Index: i, At: at,
 		})
 	}
+}
+
+// containers derives the requests and limits of the pod's containers;
+// containers that set neither give no fact.
+func (l *Ledger) containers(p *corev1.Pod) []model.Container {
+	var out []model.Container
+	for _, c := range p.Spec.Containers {
+		req, lim := c.Resources.Requests, c.Resources.Limits
+		if len(req) == 0 && len(lim) == 0 {
+			continue
+		}
+		out = append(out, model.Container{
+			Cluster:        l.Cluster,
+			PodUID:         string(p.UID),
+			Name:           c.Name,
+			CPURequest:     req.Cpu().MilliValue(),
+			CPULimit:       lim.Cpu().MilliValue(),
+			MemoryRequest:  req.Memory().Value(),
+			MemoryLimit:    lim.Memory().Value(),
+			StorageRequest: req.StorageEphemeral().Value(),
+			StorageLimit:   lim.StorageEphemeral().Value(),
+		})
+	}
+	return out
 }

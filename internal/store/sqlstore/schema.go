@@ -205,6 +205,100 @@ func migrations() [][]string {
 			)`,
 			`CREATE INDEX minute_counts_n ON minute_counts (metric, minute_at, cluster, n)`,
 		},
+		usageSchema(),
+	}
+}
+
+// usageSchema is migration 2: resource usage. containers holds the
+// requests and limits of pods' containers; samples the raw looks at pods
+// (kept for the raw retention); usage_minutes and usage_hours the sums of
+// the samples per CronJob (cronjob ” for pods of Jobs without one) and
+// minute or hour of the sample's time (kept for the rollup retention);
+// run_usage the summary of each run, kept with the run for good. Write adds
+// a sample to the rollups and to its run's summary only when the sample is
+// new, so writing it again changes nothing.
+//
+// Sums of gauges over time (memory, ephemeral storage) are in byte-seconds,
+// as REAL; counters are BIGINT: core-nanoseconds, bytes, errors; window_ms
+// sums the samples' windows; peak_* keep the largest; runs_at_risk counts
+// the runs whose peak_ratio first went over store.OOMRiskRatio with a
+// sample of that unit (always 0 in run_usage).
+func usageSchema() []string {
+	sums := `cpu_ns BIGINT NOT NULL DEFAULT 0,
+				window_ms BIGINT NOT NULL DEFAULT 0,
+				memory_bs REAL NOT NULL DEFAULT 0,
+				storage_bs REAL NOT NULL DEFAULT 0,
+				disk_read BIGINT NOT NULL DEFAULT 0,
+				disk_write BIGINT NOT NULL DEFAULT 0,
+				net_rx BIGINT NOT NULL DEFAULT 0,
+				net_tx BIGINT NOT NULL DEFAULT 0,
+				net_errors BIGINT NOT NULL DEFAULT 0,
+				peak_memory BIGINT NOT NULL DEFAULT 0,
+				peak_ratio REAL NOT NULL DEFAULT 0,
+				peak_nanocores BIGINT NOT NULL DEFAULT 0,
+				runs_at_risk BIGINT NOT NULL DEFAULT 0`
+	return []string{
+		`CREATE TABLE containers (
+			pod_uid         TEXT NOT NULL,
+			cluster         TEXT NOT NULL,
+			name            TEXT NOT NULL,
+			cpu_request     BIGINT NOT NULL DEFAULT 0,
+			cpu_limit       BIGINT NOT NULL DEFAULT 0,
+			memory_request  BIGINT NOT NULL DEFAULT 0,
+			memory_limit    BIGINT NOT NULL DEFAULT 0,
+			storage_request BIGINT NOT NULL DEFAULT 0,
+			storage_limit   BIGINT NOT NULL DEFAULT 0,
+			PRIMARY KEY (pod_uid, cluster, name)
+		)`,
+		`CREATE TABLE samples (
+			pod_uid      TEXT NOT NULL,
+			cluster      TEXT NOT NULL,
+			at           BIGINT NOT NULL,
+			namespace    TEXT NOT NULL DEFAULT '',
+			cronjob      TEXT NOT NULL DEFAULT '',
+			run_uid      TEXT NOT NULL DEFAULT '',
+			pod          TEXT NOT NULL DEFAULT '',
+			window_ms    BIGINT NOT NULL DEFAULT 0,
+			cpu_ns       BIGINT NOT NULL DEFAULT 0,
+			cpu_nanocores BIGINT NOT NULL DEFAULT 0,
+			memory       BIGINT NOT NULL DEFAULT 0,
+			rss          BIGINT NOT NULL DEFAULT 0,
+			memory_ratio REAL NOT NULL DEFAULT 0,
+			storage      BIGINT NOT NULL DEFAULT 0,
+			disk_read    BIGINT NOT NULL DEFAULT 0,
+			disk_write   BIGINT NOT NULL DEFAULT 0,
+			net_rx       BIGINT NOT NULL DEFAULT 0,
+			net_tx       BIGINT NOT NULL DEFAULT 0,
+			net_rx_errors BIGINT NOT NULL DEFAULT 0,
+			net_tx_errors BIGINT NOT NULL DEFAULT 0,
+			PRIMARY KEY (pod_uid, cluster, at)
+		)`,
+		`CREATE INDEX samples_at ON samples (at, cluster, namespace, cronjob)`,
+		`CREATE INDEX samples_cronjob_at ON samples (cronjob, at, namespace, cluster)`,
+		`CREATE TABLE usage_minutes (
+			cronjob   TEXT NOT NULL,
+			namespace TEXT NOT NULL,
+			minute_at BIGINT NOT NULL,
+			cluster   TEXT NOT NULL,
+			` + sums + `,
+			PRIMARY KEY (cronjob, namespace, minute_at, cluster)
+		)`,
+		`CREATE INDEX usage_minutes_at ON usage_minutes (minute_at)`,
+		`CREATE TABLE usage_hours (
+			cronjob   TEXT NOT NULL,
+			namespace TEXT NOT NULL,
+			hour_at   BIGINT NOT NULL,
+			cluster   TEXT NOT NULL,
+			` + sums + `,
+			PRIMARY KEY (cronjob, namespace, hour_at, cluster)
+		)`,
+		`CREATE INDEX usage_hours_at ON usage_hours (hour_at)`,
+		`CREATE TABLE run_usage (
+			run_uid       TEXT NOT NULL,
+			cluster       TEXT NOT NULL,
+			` + sums + `,
+			PRIMARY KEY (run_uid, cluster)
+		)`,
 	}
 }
 

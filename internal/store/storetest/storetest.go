@@ -57,6 +57,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TopCronJobs", s.testTopCronJobs},
 		{"TopCronJobsMatchesFacts", s.testTopCronJobsMatchesFacts},
 		{"RecentEvents", s.testRecentEvents},
+		{"UsageRollups", s.testUsageRollups},
+		{"UsageByPod", s.testUsageByPod},
+		{"Prune", s.testPrune},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
