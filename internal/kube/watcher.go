@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/batchlens/batchlens/internal/ledger"
@@ -46,6 +47,7 @@ type Watcher struct {
 	ledger    *ledger.Ledger
 	factories []factoryPair
 	jobs      []batchlisters.JobLister
+	pods      []corelisters.PodLister
 	synced    []cache.InformerSynced
 	handled   atomic.Uint64
 	ready     atomic.Bool
@@ -104,6 +106,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		pods := p.workloads.Core().V1().Pods()
 		events := p.events.Core().V1().Events()
 		w.jobs = append(w.jobs, jobs.Lister())
+		w.pods = append(w.pods, pods.Lister())
 		for _, inf := range []cache.SharedIndexInformer{cj.Informer(), jobs.Informer(), pods.Informer(), events.Informer()} {
 			reg, err := inf.AddEventHandler(w.handler(ctx))
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/batchlens/batchlens/internal/model"
 )
@@ -38,7 +39,7 @@ func (l *Ledger) Pod(p *corev1.Pod, deleted bool, now time.Time) model.Facts {
 		Reason:    clean(p.Status.Reason),
 		Message:   clean(p.Status.Message),
 	}
-	if ref := owner(p.OwnerReferences, "Job"); ref != nil {
+	if ref := JobOf(p); ref != nil {
 		pod.JobUID = string(ref.UID)
 		pod.JobName = ref.Name
 		if l.CronJobOf != nil {
@@ -187,3 +188,6 @@ func (l *Ledger) containers(p *corev1.Pod) []model.Container {
 	}
 	return out
 }
+
+// JobOf is the owner reference of the Job that owns p, or nil.
+func JobOf(p *corev1.Pod) *metav1.OwnerReference { return owner(p.OwnerReferences, "Job") }
