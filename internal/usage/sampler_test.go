@@ -57,7 +57,7 @@ func cadvisor(t *testing.T) map[ContainerRef]DiskIO {
 
 func TestParseCAdvisor(t *testing.T) {
 	want := map[ContainerRef]DiskIO{
-		{"fraud", graphName, "main"}:                          {Read: 227209216 + 1048576, Write: 52428800},
+		{"fraud", graphName, "main"}:                           {Read: 227209216 + 1048576, Write: 52428800},
 		{"monitoring", "node-exporter-7w2lq", "node-exporter"}: {Read: 42491904},
 	}
 	if diff := cmp.Diff(want, cadvisor(t)); diff != "" {
