@@ -27,6 +27,7 @@ const maxParallel = 4
 type Engine struct {
 	store store.Store
 	now   func() time.Time
+	usage func() error
 }
 
 // New returns an Engine reading s. now tells the current time (time.Now
@@ -36,6 +37,15 @@ func New(s store.Store, now func() time.Time) *Engine {
 		now = time.Now
 	}
 	return &Engine{store: s, now: now}
+}
+
+// WithUsageStatus makes the resource usage widgets unavailable, with the
+// error's text as their reason, while status returns an error (for
+// example usage.Poller.Status: no permission to read kubelet stats). It
+// returns e; call it before serving.
+func (e *Engine) WithUsageStatus(status func() error) *Engine {
+	e.usage = status
+	return e
 }
 
 // Now is the Engine's current time, for ParseParams.
@@ -71,7 +81,11 @@ func (e *Engine) Dashboard(ctx context.Context, id string, p Params) (Dashboard,
 	if err := p.validate(); err != nil {
 		return Dashboard{}, err
 	}
-	pl, err := planFor(def.Widgets())
+	var usageErr error
+	if e.usage != nil {
+		usageErr = e.usage()
+	}
+	pl, err := planFor(def.Widgets(), usageErr == nil)
 	if err != nil {
 		return Dashboard{}, fmt.Errorf("dashboard %s: %w", id, err)
 	}
@@ -92,6 +106,12 @@ func (e *Engine) Dashboard(ctx context.Context, id string, p Params) (Dashboard,
 	for _, s := range def.Sections {
 		sec := Section{ID: s.ID, Title: s.Title, Widgets: make([]Widget, 0, len(s.Widgets))}
 		for _, w := range s.Widgets {
+			if usageErr != nil && w.Query.Source.Usage() {
+				h := head(w)
+				h.Available, h.Reason = false, "resource usage unavailable: "+usageErr.Error()
+				sec.Widgets = append(sec.Widgets, Widget{ListWidget: h})
+				continue
+			}
 			sec.Widgets = append(sec.Widgets, d.widget(w))
 		}
 		out.Sections = append(out.Sections, sec)
@@ -106,6 +126,8 @@ type data struct {
 	pending []int64                  // Pending at the end of each bucket that has begun, capped at now
 	top     []store.CronJobCount
 	events  []model.Event
+	jobUse  []store.CronJobUsage // per CronJob and bucket
+	podUse  []store.PodUsage     // the top pods, per bucket
 }
 
 // plan is what one dashboard asks of the store, each query once.
@@ -114,9 +136,16 @@ type plan struct {
 	pending  bool           // PendingAt
 	topLimit int            // TopCronJobs, when > 0
 	evLimit  int            // RecentEvents, when > 0
+	jobUse   bool           // UsageByCronJob
+	podLimit int            // UsageByPod, when > 0
 }
 
-func planFor(ws []dashboard.Widget) (plan, error) {
+// podsShown is how many pods the by-pod widgets show.
+const podsShown = 10
+
+// planFor plans the store calls of ws; with usage false, the resource
+// usage widgets need none.
+func planFor(ws []dashboard.Widget, usage bool) (plan, error) {
 	var p plan
 	count := func(ms ...store.Metric) {
 		for _, m := range ms {
@@ -147,6 +176,12 @@ func planFor(ws []dashboard.Widget) (plan, error) {
 		case dashboard.SourceEvents:
 			count(q.Metric)
 			p.evLimit = max(p.evLimit, q.Limit)
+		case dashboard.SourceUsageByCronJob, dashboard.SourceCronJobResources:
+			p.jobUse = p.jobUse || usage
+		case dashboard.SourceUsageByPod:
+			if usage {
+				p.podLimit = podsShown
+			}
 		}
 	}
 	return p, nil
@@ -195,6 +230,22 @@ func (e *Engine) fetch(ctx context.Context, pl plan, b store.Buckets, filt store
 		calls = append(calls, func(ctx context.Context) (err error) {
 			if d.events, err = e.store.RecentEvents(ctx, b.From, b.To, filt, pl.evLimit); err != nil {
 				return fmt.Errorf("recent events: %w", err)
+			}
+			return nil
+		})
+	}
+	if pl.jobUse {
+		calls = append(calls, func(ctx context.Context) (err error) {
+			if d.jobUse, err = e.store.UsageByCronJob(ctx, b, filt); err != nil {
+				return fmt.Errorf("usage by cronjob: %w", err)
+			}
+			return nil
+		})
+	}
+	if pl.podLimit > 0 {
+		calls = append(calls, func(ctx context.Context) (err error) {
+			if d.podUse, err = e.store.UsageByPod(ctx, b, filt, pl.podLimit); err != nil {
+				return fmt.Errorf("usage by pod: %w", err)
 			}
 			return nil
 		})
