@@ -23,6 +23,8 @@ type Truth struct {
 	pods     []podFact
 	restarts []timedFact
 	events   []timedFact // by Event object (UID)
+	attempts []attemptUsage
+	byNode   map[string][]int // indexes of attempts by node, in start order
 }
 
 type runFact struct {

@@ -51,8 +51,12 @@ type nodeState struct {
 	retryAt  time.Time
 }
 
-// NewPoller returns a Poller reading src and writing to sink.
+// NewPoller returns a Poller reading src and writing to sink, logging to
+// log (nothing when nil).
 func NewPoller(src Source, sink Sink, log *slog.Logger, opts PollerOptions) *Poller {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	if opts.Interval <= 0 {
 		opts.Interval = 15 * time.Second
 	}

@@ -149,16 +149,23 @@ func (s *Sampler) pod(l Look, ps *statsv1alpha1.PodStats, pod Pod, prev *podStat
 		RunUID: pod.RunUID, CronJob: pod.CronJob, At: at,
 	}
 	st := &podState{at: at, containers: map[string]containerState{}}
-	// The window: since the previous look, or since the pod started when
-	// it is fresh; a first look at an older pod only sets the baseline.
+	// The window: since the previous look, or, at the first look, since
+	// the earliest container that started within fresh; a first look at
+	// older containers only sets the baseline.
 	counted := true
-	switch {
-	case prev != nil:
+	if prev != nil {
 		x.Window = at.Sub(prev.at)
-	case !ps.StartTime.IsZero() && at.Sub(ps.StartTime.Time) <= s.fresh:
-		x.Window = max(0, at.Sub(ps.StartTime.Time))
-	default:
-		counted = false
+	} else {
+		var first time.Time
+		for _, cs := range ps.Containers {
+			if st := cs.StartTime.Time; !st.IsZero() && at.Sub(st) <= s.fresh && (first.IsZero() || st.Before(first)) {
+				first = st
+			}
+		}
+		counted = !first.IsZero()
+		if counted {
+			x.Window = max(0, at.Sub(first))
+		}
 	}
 
 	var nanoCores, workingSet, rss, storage uint64

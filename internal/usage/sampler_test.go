@@ -120,14 +120,14 @@ func TestSampler(t *testing.T) {
 		return s.Sample(Look{Node: node, At: at, Summary: sum, Disk: disk}, tracked)
 	}
 
-	// First look: graph-features started 13 s ago, so its counters count
-	// from zero over the 13 s since the pod started. inventory-sync runs
+	// First look: graph-features' container started 10 s ago, so its
+	// counters count from zero over the 10 s since. inventory-sync runs
 	// for 10 minutes: its first look sets the baseline only, and it lacks
 	// the CPU counter, RSS, pod-level figures and network.
 	got := look(first, t0.Add(time.Second), disk)
 	want := []model.Sample{
 		graph(func(x *model.Sample) {
-			x.At, x.Window = t0, 13*time.Second
+			x.At, x.Window = t0, 10*time.Second
 			x.CPUNanos, x.DiskRead, x.DiskWrite = 17520331200, 228257792, 52428800
 			x.NetRx, x.NetTx, x.NetRxErrors = 734003200, 10485760, 2
 		}),
