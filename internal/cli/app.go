@@ -14,6 +14,7 @@ import (
 	"github.com/batchlens/batchlens/internal/query"
 	"github.com/batchlens/batchlens/internal/store"
 	"github.com/batchlens/batchlens/internal/store/sqlite"
+	rusage "github.com/batchlens/batchlens/internal/usage"
 	"github.com/batchlens/batchlens/internal/web"
 )
 
@@ -22,24 +23,48 @@ type common struct {
 	db       string
 	listen   string
 	logLevel string
+	// Resource usage: how often kubelets are sampled, how long raw
+	// samples and per-CronJob rollups are kept.
+	sampleInterval          time.Duration
+	retentionRaw, retention time.Duration
 }
 
 func (c *common) register(f *flags, defaultDB string) {
 	f.string(&c.db, "db", defaultDB, "SQLite database file")
 	f.string(&c.listen, "listen", "127.0.0.1:8080", "address of the HTTP server (dashboards, API, /metrics)")
 	f.string(&c.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.duration(&c.sampleInterval, "sample-interval", 15*time.Second, "how often the kubelets' resource usage is sampled")
+	f.days(&c.retentionRaw, "retention-raw", 7*24*time.Hour, "how long raw usage samples are kept (e.g. 7d)")
+	f.days(&c.retention, "retention-rollup", 90*24*time.Hour, "how long per-CronJob usage rollups are kept (e.g. 90d)")
+}
+
+// check refuses settings that cannot work.
+func (c *common) check() error {
+	switch {
+	case c.sampleInterval < time.Second:
+		return fmt.Errorf("--sample-interval %s: want at least 1s", c.sampleInterval)
+	case c.retentionRaw <= 0 || c.retention <= 0:
+		return fmt.Errorf("--retention-raw and --retention-rollup must be positive")
+	}
+	return nil
 }
 
 // app is the part of the pipeline after the ledger: store, batching writer
 // and HTTP server.
 type app struct {
-	log     *slog.Logger
-	store   store.Store
-	batcher *store.Batcher
-	ln      net.Listener
+	log       *slog.Logger
+	store     store.Store
+	batcher   *store.Batcher
+	ln        net.Listener
+	retention rusage.Retention
+	// usage reports whether resource usage can be sampled (nil: it can).
+	usage func() error
 }
 
 func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	st, err := sqlite.Open(ctx, c.db)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", c.db, err)
@@ -52,8 +77,9 @@ func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
 	return &app{
 		log:     log,
 		store:   st,
-		batcher: store.NewBatcher(st, log, 5000, 250*time.Millisecond),
-		ln:      ln,
+		batcher:   store.NewBatcher(st, log, 5000, 250*time.Millisecond),
+		ln:        ln,
+		retention: rusage.Retention{Raw: c.retentionRaw, Rollup: c.retention},
 	}, nil
 }
 
@@ -72,6 +98,9 @@ func (a *app) url() string {
 func (a *app) run(ctx context.Context, ready func() error, workers ...func(context.Context) error) error {
 	defer a.store.Close()
 	engine := query.New(a.store, time.Now)
+	if a.usage != nil {
+		engine.WithUsageStatus(a.usage)
+	}
 	srv := &http.Server{
 		Handler:           web.New(engine, a.log, web.WithReady(ready)),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -95,6 +124,7 @@ func (a *app) run(ctx context.Context, ready func() error, workers ...func(conte
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
+	g.Go(func() error { return a.retention.Run(gctx, a.store, a.log) })
 	for _, w := range workers {
 		g.Go(func() error { return w(gctx) })
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -274,7 +275,7 @@ func TestUsageProfile(t *testing.T) {
 	if _, err := Backfill(ctx, &ledger.Ledger{Cluster: cluster}, b, ops, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := SampleHistory(ctx, s.Truth(), b, cluster, simStart, end, interval, nil); err != nil {
+	if err := SampleHistory(ctx, s.Truth(), &sync.Mutex{}, b, cluster, simStart, end, interval, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Flush(ctx); err != nil {

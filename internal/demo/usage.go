@@ -55,12 +55,13 @@ func (k *Kubelets) Pods() []usage.Pod {
 
 // SampleHistory polls the simulated kubelets every interval of [from, to)
 // on the simulated clock, through the same Poller as live sampling, and
-// hands the samples to sink: resource usage history for a backfill.
-// progress, when set, is told after each simulated hour.
-func SampleHistory(ctx context.Context, truth *sim.Truth, sink usage.Sink, cluster string, from, to time.Time,
+// hands the samples to sink: resource usage history for a backfill. mu
+// guards truth (see Kubelets). progress, when set, is told after each
+// simulated hour.
+func SampleHistory(ctx context.Context, truth *sim.Truth, mu *sync.Mutex, sink usage.Sink, cluster string, from, to time.Time,
 	interval time.Duration, progress func(at time.Time)) error {
 	clock := &Clock{}
-	k := &Kubelets{Truth: truth, Clock: clock.Now, Mu: &sync.Mutex{}}
+	k := &Kubelets{Truth: truth, Clock: clock.Now, Mu: mu}
 	p := usage.NewPoller(k, sink, nil, usage.PollerOptions{Cluster: cluster, Interval: interval, Pods: k.Pods, Now: clock.Now})
 	hour := from.Truncate(time.Hour)
 	for at := from; at.Before(to); at = at.Add(interval) {
