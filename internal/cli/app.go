@@ -75,8 +75,8 @@ func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("listen on %s: %w", c.listen, err)
 	}
 	return &app{
-		log:     log,
-		store:   st,
+		log:       log,
+		store:     st,
 		batcher:   store.NewBatcher(st, log, 5000, 250*time.Millisecond),
 		ln:        ln,
 		retention: rusage.Retention{Raw: c.retentionRaw, Rollup: c.retention},
