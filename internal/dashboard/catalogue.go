@@ -129,27 +129,27 @@ func widgets() map[string]Widget {
 		},
 		{
 			ID: "cpu_by_cronjob", Title: "CPU Usage by Cron Job", Kind: KindTimeseries, Unit: UnitCores, Available: true,
-			Description: "Average CPU cores used by each CronJob's pods in each bucket (core-seconds ÷ bucket seconds); the 10 highest CronJobs, then other.",
+			Description: "Average CPU cores used by each CronJob's pods in each bucket (core-seconds ÷ bucket seconds); the 10 highest CronJobs.",
 			Query:       usage(SourceUsageByCronJob, QuantityCPU),
 		},
 		{
 			ID: "memory_by_cronjob", Title: "Memory Usage by Cron Job", Kind: KindTimeseries, Unit: UnitBytes, Available: true,
-			Description: "Average memory working set of each CronJob's pods in each bucket (byte-seconds ÷ bucket seconds); the 10 highest CronJobs, then other.",
+			Description: "Average memory working set of each CronJob's pods in each bucket (byte-seconds ÷ bucket seconds); the 10 highest CronJobs.",
 			Query:       usage(SourceUsageByCronJob, QuantityMemory),
 		},
 		{
 			ID: "disk_by_cronjob", Title: "Disk Usage by Cron Job", Kind: KindTimeseries, Unit: UnitBytesPerSecond, Available: true,
-			Description: "Disk bytes read and written by each CronJob's pods per second of each bucket; the 10 highest CronJobs, then other.",
+			Description: "Disk bytes read and written by each CronJob's pods per second of each bucket; the 10 highest CronJobs.",
 			Query:       usage(SourceUsageByCronJob, QuantityDisk),
 		},
 		{
 			ID: "network_by_cronjob", Title: "Network Usage by Cron Job", Kind: KindTimeseries, Unit: UnitBytesPerSecond, Available: true,
-			Description: "Network bytes received and sent by each CronJob's pods per second of each bucket; the 10 highest CronJobs, then other.",
+			Description: "Network bytes received and sent by each CronJob's pods per second of each bucket; the 10 highest CronJobs.",
 			Query:       usage(SourceUsageByCronJob, QuantityNetwork),
 		},
 		{
 			ID: "network_errors_by_cronjob", Title: "Network Errors by Cron Job", Kind: KindTimeseries, Available: true,
-			Description: "Network receive and transmit errors of each CronJob's pods in each bucket; the 10 highest CronJobs, then other.",
+			Description: "Network receive and transmit errors of each CronJob's pods in each bucket; the 10 highest CronJobs.",
 			Query:       usage(SourceUsageByCronJob, QuantityNetworkErrors),
 		},
 		{

@@ -284,17 +284,13 @@ func TestUsageProfile(t *testing.T) {
 
 	for _, r := range []struct{ from, to time.Time }{{simStart, end}, {simStart.Add(2 * time.Hour), simStart.Add(5 * time.Hour)}} {
 		bk := store.Buckets{From: r.from, To: r.to, Step: 15 * time.Minute}
-		got, err := st.UsageByCronJob(ctx, bk, store.Filter{})
+		got, err := st.UsageTotals(ctx, bk, store.Filter{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		byName := map[string]store.Usage{}
 		for _, c := range got {
-			var u store.Usage
-			for _, x := range c.Sums {
-				u.Add(x)
-			}
-			byName[c.Namespace+"/"+c.CronJob] = u
+			byName[c.Namespace+"/"+c.CronJob] = c.Usage
 		}
 		truth := s.Truth().Usage(r.from, r.to, store.Filter{}, interval)
 		if len(truth) < 15 {

@@ -73,9 +73,49 @@ func (e *Engine) List() List {
 // otherwise only the store's errors (wrapped), including ctx's.
 // Independent store calls run concurrently, at most a few at a time.
 func (e *Engine) Dashboard(ctx context.Context, id string, p Params) (Dashboard, error) {
+	return e.compute(ctx, id, "", p)
+}
+
+// ErrUnknownWidget is returned (wrapped) by Widget for a widget id that the
+// dashboard does not have.
+var ErrUnknownWidget = errors.New("unknown widget")
+
+// Widget computes one widget of dashboard id over p, asking the store only
+// what that widget needs. Its errors are Dashboard's, and one wrapping
+// ErrUnknownWidget for a widget the dashboard does not have.
+func (e *Engine) Widget(ctx context.Context, id, widget string, p Params) (Widget, error) {
+	def, ok := dashboard.Get(id)
+	if !ok {
+		return Widget{}, fmt.Errorf("%w %s", ErrUnknownDashboard, quote(id))
+	}
+	if !slices.ContainsFunc(def.Widgets(), func(w dashboard.Widget) bool { return w.ID == widget }) {
+		return Widget{}, fmt.Errorf("%w %s in dashboard %s", ErrUnknownWidget, quote(widget), id)
+	}
+	d, err := e.compute(ctx, id, widget, p)
+	if err != nil {
+		return Widget{}, err
+	}
+	for _, s := range d.Sections {
+		for _, w := range s.Widgets {
+			if w.ID == widget {
+				return w, nil
+			}
+		}
+	}
+	return Widget{}, fmt.Errorf("%w %s in dashboard %s", ErrUnknownWidget, quote(widget), id)
+}
+
+// compute computes dashboard id, or only its widget named only when that
+// is not empty.
+func (e *Engine) compute(ctx context.Context, id, only string, p Params) (Dashboard, error) {
 	def, ok := dashboard.Get(id)
 	if !ok {
 		return Dashboard{}, fmt.Errorf("%w %s", ErrUnknownDashboard, quote(id))
+	}
+	if only != "" {
+		for i := range def.Sections {
+			def.Sections[i].Widgets = slices.DeleteFunc(def.Sections[i].Widgets, func(w dashboard.Widget) bool { return w.ID != only })
+		}
 	}
 	p.From, p.To = ms(p.From), ms(p.To)
 	if err := p.validate(); err != nil {
@@ -126,18 +166,20 @@ type data struct {
 	pending []int64                  // Pending at the end of each bucket that has begun, capped at now
 	top     []store.CronJobCount
 	events  []model.Event
-	jobUse  []store.CronJobUsage // per CronJob and bucket
-	podUse  []store.PodUsage     // the top pods, per bucket
+	jobUse  []store.CronJobTotal               // per CronJob over the range
+	jobSums map[store.CronJobKey][]store.Usage // per bucket, of the CronJobs some widget shows
+	podUse  []store.PodUsage                   // the top pods, per bucket
 }
 
 // plan is what one dashboard asks of the store, each query once.
 type plan struct {
-	metrics  []store.Metric // Count, in order of first use
-	pending  bool           // PendingAt
-	topLimit int            // TopCronJobs, when > 0
-	evLimit  int            // RecentEvents, when > 0
-	jobUse   bool           // UsageByCronJob
-	podLimit int            // UsageByPod, when > 0
+	metrics  []store.Metric       // Count, in order of first use
+	pending  bool                 // PendingAt
+	topLimit int                  // TopCronJobs, when > 0
+	evLimit  int                  // RecentEvents, when > 0
+	jobUse   bool                 // UsageTotals
+	jobQs    []dashboard.Quantity // UsageByCronJob of the CronJobs shown for each
+	podLimit int                  // UsageByPod, when > 0
 }
 
 // podsShown is how many pods the by-pod widgets show.
@@ -176,7 +218,12 @@ func planFor(ws []dashboard.Widget, usage bool) (plan, error) {
 		case dashboard.SourceEvents:
 			count(q.Metric)
 			p.evLimit = max(p.evLimit, q.Limit)
-		case dashboard.SourceUsageByCronJob, dashboard.SourceCronJobResources:
+		case dashboard.SourceUsageByCronJob:
+			if usage {
+				p.jobUse = true
+				p.jobQs = append(p.jobQs, q.Quantity)
+			}
+		case dashboard.SourceCronJobResources:
 			p.jobUse = p.jobUse || usage
 		case dashboard.SourceUsageByPod:
 			if usage {
@@ -236,8 +283,31 @@ func (e *Engine) fetch(ctx context.Context, pl plan, b store.Buckets, filt store
 	}
 	if pl.jobUse {
 		calls = append(calls, func(ctx context.Context) (err error) {
-			if d.jobUse, err = e.store.UsageByCronJob(ctx, b, filt); err != nil {
+			if d.jobUse, err = e.store.UsageTotals(ctx, b, filt); err != nil {
+				return fmt.Errorf("usage totals: %w", err)
+			}
+			if len(pl.jobQs) == 0 {
+				return nil
+			}
+			// The series of the CronJobs that some widget shows.
+			var keys []store.CronJobKey
+			for _, q := range pl.jobQs {
+				for _, t := range d.topCronJobs(q) {
+					if !slices.Contains(keys, t.CronJobKey) {
+						keys = append(keys, t.CronJobKey)
+					}
+				}
+			}
+			sums, err := e.store.UsageByCronJob(ctx, b, keys)
+			if err != nil {
 				return fmt.Errorf("usage by cronjob: %w", err)
+			}
+			d.jobSums = make(map[store.CronJobKey][]store.Usage, len(sums))
+			for _, u := range sums {
+				if len(u.Sums) != b.N() {
+					return fmt.Errorf("usage by cronjob: store gave %d buckets, want %d", len(u.Sums), b.N())
+				}
+				d.jobSums[u.CronJobKey] = u.Sums
 			}
 			return nil
 		})

@@ -8,8 +8,7 @@ import (
 	"github.com/batchlens/batchlens/internal/store"
 )
 
-// cronJobsShown is how many CronJobs a by-CronJob widget shows as series
-// of their own; the rest are summed into "other".
+// cronJobsShown is how many CronJobs a by-CronJob widget shows.
 const cronJobsShown = 10
 
 // usageRate is a by-CronJob widget's figure of u over secs seconds.
@@ -50,53 +49,37 @@ func cronJobName(namespace, cronJob string) string {
 	return namespace + "/" + cronJob
 }
 
-// cronJobSeries is one series of q per CronJob, the cronJobsShown highest
-// over the range first, then "other".
-func (d *data) cronJobSeries(q dashboard.Quantity) ([]Series, []SeriesInfo, map[string]Number) {
-	type ranked struct {
-		store.CronJobUsage
-		total store.Usage
-		value float64
-	}
-	rows := make([]ranked, 0, len(d.jobUse))
-	for _, c := range d.jobUse {
-		t := sumUsage(c.Sums)
-		rows = append(rows, ranked{c, t, usageRate(q, t, d.rangeSeconds()).V})
-	}
-	slices.SortFunc(rows, func(a, b ranked) int {
-		return cmp.Or(cmp.Compare(b.value, a.value), cmp.Compare(a.Cluster, b.Cluster),
-			cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.CronJob, b.CronJob))
+// topCronJobs are the cronJobsShown CronJobs with the highest figure of q
+// over the range, highest first (ties by cluster, namespace, name).
+func (d *data) topCronJobs(q dashboard.Quantity) []store.CronJobTotal {
+	rows := slices.Clone(d.jobUse)
+	secs := d.rangeSeconds()
+	slices.SortFunc(rows, func(a, b store.CronJobTotal) int {
+		return cmp.Or(cmp.Compare(usageRate(q, b.Usage, secs).V, usageRate(q, a.Usage, secs).V),
+			cmp.Compare(a.Cluster, b.Cluster), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.CronJob, b.CronJob))
 	})
-	shown := rows[:min(len(rows), cronJobsShown)]
+	return rows[:min(len(rows), cronJobsShown)]
+}
+
+// cronJobSeries is one series of q per CronJob shown.
+func (d *data) cronJobSeries(q dashboard.Quantity) ([]Series, []SeriesInfo, map[string]Number) {
+	top := d.topCronJobs(q)
 	names := map[string]int{}
-	for _, r := range shown {
-		names[cronJobName(r.Namespace, r.CronJob)]++
+	for _, t := range top {
+		names[cronJobName(t.Namespace, t.CronJob)]++
 	}
-	series := make([]Series, 0, len(shown)+1)
-	info := make([]SeriesInfo, 0, len(shown))
-	values := make(map[string]Number, len(shown)+1)
-	add := func(name string, sums []store.Usage, t store.Usage) {
-		series = append(series, d.series(name, func(i int) Number { return usageRate(q, sums[i], d.seconds(i)) }))
-		values[name] = usageRate(q, t, d.rangeSeconds())
-	}
-	for _, r := range shown {
-		name := cronJobName(r.Namespace, r.CronJob)
+	series := make([]Series, 0, len(top))
+	info := make([]SeriesInfo, 0, len(top))
+	values := make(map[string]Number, len(top))
+	for _, t := range top {
+		name := cronJobName(t.Namespace, t.CronJob)
 		if names[name] > 1 { // the same CronJob in several clusters
-			name = r.Cluster + "/" + name
+			name = t.Cluster + "/" + name
 		}
-		add(name, r.Sums, r.total)
-		info = append(info, SeriesInfo{Name: name, Cluster: r.Cluster, Namespace: r.Namespace, CronJob: r.CronJob})
-	}
-	if rest := rows[len(shown):]; len(rest) > 0 {
-		other := make([]store.Usage, d.b.N())
-		var t store.Usage
-		for _, r := range rest {
-			for i, u := range r.Sums {
-				other[i].Add(u)
-			}
-			t.Add(r.total)
-		}
-		add("other", other, t)
+		sums := d.jobSums[t.CronJobKey]
+		series = append(series, d.series(name, func(i int) Number { return usageRate(q, sums[i], d.seconds(i)) }))
+		values[name] = usageRate(q, t.Usage, d.rangeSeconds())
+		info = append(info, SeriesInfo{Name: name, Cluster: t.Cluster, Namespace: t.Namespace, CronJob: t.CronJob})
 	}
 	return series, info, values
 }
@@ -190,7 +173,7 @@ func (d *data) resourceTable() *Table {
 	secs := d.rangeSeconds()
 	rows := make([]TableRow, 0, len(d.jobUse))
 	for _, c := range d.jobUse {
-		t := sumUsage(c.Sums)
+		t := c.Usage
 		pct := Number{}
 		if t.PeakRatio > 0 {
 			pct = Num(100 * t.PeakRatio)

@@ -162,3 +162,36 @@ func TestUsageUnavailable(t *testing.T) {
 		t.Errorf("%d usage widgets, want 11", n)
 	}
 }
+
+// TestWidget: one widget alone is the same as in its dashboard.
+func TestWidget(t *testing.T) {
+	e := New(openStore(t, usageFacts()), func() time.Time { return at(60, 0) })
+	p := Params{From: at(0, 0), To: at(10, 0)}
+	d, err := e.Dashboard(context.Background(), "engineering", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"cpu_by_cronjob", "cronjob_resources", "memory_by_pod", "jobs", "pods_bad_phase"} {
+		w, err := e.Widget(context.Background(), "engineering", id, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want Widget
+		for _, s := range d.Sections {
+			for _, x := range s.Widgets {
+				if x.ID == id {
+					want = x
+				}
+			}
+		}
+		if diff := cmp.Diff(want, w); diff != "" {
+			t.Errorf("%s alone (-in dashboard +alone):\n%s", id, diff)
+		}
+	}
+	if _, err := e.Widget(context.Background(), "leadership", "cpu_by_cronjob", p); !errors.Is(err, ErrUnknownWidget) {
+		t.Errorf("a widget of another dashboard: err = %v", err)
+	}
+	if _, err := e.Widget(context.Background(), "nope", "jobs", p); !errors.Is(err, ErrUnknownDashboard) {
+		t.Errorf("unknown dashboard: err = %v", err)
+	}
+}

@@ -145,13 +145,17 @@ type Store interface {
 	// reason) of one pod.
 	PodEvidence(ctx context.Context, cluster, podUID string) ([]model.Termination, []model.Restart, []model.Waiting, error)
 
-	// UsageByCronJob returns the resource usage of every CronJob matching
-	// filt (CronJob "" gathers the pods of Jobs without one), summed per
-	// bucket of b, for the CronJobs with any usage in b. A sample counts in
-	// the bucket holding the start of the rollup unit of its At: the minute
-	// when b.Step is under an hour, else the hour (so a bucket holds the
-	// units that begin in it). Each CronJobUsage has b.N() Sums.
-	UsageByCronJob(ctx context.Context, b Buckets, filt Filter) ([]CronJobUsage, error)
+	// UsageTotals returns the resource usage of every CronJob matching
+	// filt (CronJob "" gathers the pods of Jobs without one, per
+	// namespace) with usage in b, summed over b's whole range, in no
+	// particular order. A sample counts where the rollup unit of its At
+	// begins (see RollupUnit): a range holds the units that begin in it.
+	UsageTotals(ctx context.Context, b Buckets, filt Filter) ([]CronJobTotal, error)
+
+	// UsageByCronJob returns the usage of each of the given CronJobs
+	// summed per bucket of b (a unit in the bucket where it begins), in
+	// the order given; each has b.N() Sums.
+	UsageByCronJob(ctx context.Context, b Buckets, cronJobs []CronJobKey) ([]CronJobUsage, error)
 
 	// UsageByPod returns the at most limit pods matching filt that used the most
 	// CPU in b (ties by cluster, namespace, name, UID), with their raw
@@ -215,12 +219,37 @@ func (s *Usage) Add(u Usage) {
 	s.RunsAtRisk += u.RunsAtRisk
 }
 
-// CronJobUsage is one CronJob's usage per bucket.
-type CronJobUsage struct {
+// CronJobKey names a CronJob of a cluster; CronJob "" stands for the pods
+// of Jobs without a CronJob in Namespace.
+type CronJobKey struct {
 	Cluster   string
 	Namespace string
-	CronJob   string // "" for pods of Jobs without a CronJob
-	Sums      []Usage
+	CronJob   string
+}
+
+// CronJobTotal is one CronJob's usage over a range.
+type CronJobTotal struct {
+	CronJobKey
+	Usage Usage
+}
+
+// CronJobUsage is one CronJob's usage per bucket.
+type CronJobUsage struct {
+	CronJobKey
+	Sums []Usage
+}
+
+// RollupUnit is the unit that usage is summed in for buckets of step: a
+// minute under an hour, an hour under six hours, else six hours (blocks
+// starting at 00:00, 06:00, 12:00 and 18:00 UTC).
+func RollupUnit(step time.Duration) time.Duration {
+	switch {
+	case step < time.Hour:
+		return time.Minute
+	case step < 6*time.Hour:
+		return time.Hour
+	}
+	return 6 * time.Hour
 }
 
 // PodUsage is one pod's usage per bucket, with what it may use.

@@ -63,12 +63,26 @@ func stubUsage(i int) store.Usage {
 		NetRx: 6000, NetErrors: int64(i % 3), PeakMemory: 1 << 30, PeakRatio: 0.5, PeakNanoCores: 5e8}
 }
 
-func (s *stubStore) UsageByCronJob(ctx context.Context, b store.Buckets, _ store.Filter) ([]store.CronJobUsage, error) {
-	u := store.CronJobUsage{Cluster: "prod", Namespace: "ml", CronJob: "train", Sums: make([]store.Usage, b.N())}
-	for i := range u.Sums {
-		u.Sums[i] = stubUsage(i)
+var stubCronJob = store.CronJobKey{Cluster: "prod", Namespace: "ml", CronJob: "train"}
+
+func (s *stubStore) UsageTotals(ctx context.Context, b store.Buckets, _ store.Filter) ([]store.CronJobTotal, error) {
+	t := store.CronJobTotal{CronJobKey: stubCronJob}
+	for i := range b.N() {
+		t.Usage.Add(stubUsage(i))
 	}
-	return []store.CronJobUsage{u}, s.answer(ctx)
+	return []store.CronJobTotal{t}, s.answer(ctx)
+}
+
+func (s *stubStore) UsageByCronJob(ctx context.Context, b store.Buckets, keys []store.CronJobKey) ([]store.CronJobUsage, error) {
+	var out []store.CronJobUsage
+	for _, k := range keys {
+		u := store.CronJobUsage{CronJobKey: k, Sums: make([]store.Usage, b.N())}
+		for i := range u.Sums {
+			u.Sums[i] = stubUsage(i)
+		}
+		out = append(out, u)
+	}
+	return out, s.answer(ctx)
 }
 
 func (s *stubStore) UsageByPod(ctx context.Context, b store.Buckets, _ store.Filter, _ int) ([]store.PodUsage, error) {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +13,11 @@ import (
 	"github.com/batchlens/batchlens/internal/store"
 )
 
-const hourMS = 3_600_000
+// The rollup units, in ms (minuteMS is minute_counts').
+const (
+	hourMS  = 3_600_000
+	blockMS = 6 * hourMS
+)
 
 // usageCols are the columns of a usage sum (see usageSchema), in the order
 // of usageArgs and scanUsage.
@@ -64,7 +69,7 @@ func addUsage(table string, key []string) string {
 
 // usageStmts are the statements that write containers and samples.
 type usageStmts struct {
-	container, sample, runRatio, runUsage, minute, hour *sql.Stmt
+	container, sample, runRatio, runUsage, minute, hour, block *sql.Stmt
 }
 
 func (s *Store) usageStatements() []struct {
@@ -99,14 +104,15 @@ func (s *Store) usageStatements() []struct {
 			strings.Join(sampleCols, ", "), strings.Join(sampleVals, ", "))},
 		{&s.st.usage.runRatio, `SELECT peak_ratio FROM run_usage WHERE run_uid = ? AND cluster = ?`},
 		{&s.st.usage.runUsage, addUsage("run_usage", []string{"run_uid", "cluster"})},
-		{&s.st.usage.minute, addUsage("usage_minutes", []string{"cronjob", "namespace", "minute_at", "cluster"})},
-		{&s.st.usage.hour, addUsage("usage_hours", []string{"cronjob", "namespace", "hour_at", "cluster"})},
+		{&s.st.usage.minute, addUsage("usage_minutes", []string{"cronjob", "namespace", "cluster", "minute_at"})},
+		{&s.st.usage.hour, addUsage("usage_hours", []string{"cronjob", "namespace", "cluster", "hour_at"})},
+		{&s.st.usage.block, addUsage("usage_blocks", []string{"cronjob", "namespace", "cluster", "block_at"})},
 	}
 }
 
 func (s *Store) usageStmtList() []*sql.Stmt {
 	u := s.st.usage
-	return []*sql.Stmt{u.container, u.sample, u.runRatio, u.runUsage, u.minute, u.hour}
+	return []*sql.Stmt{u.container, u.sample, u.runRatio, u.runUsage, u.minute, u.hour, u.block}
 }
 
 func (s *Store) writeContainers(ctx context.Context, tx *sql.Tx, f *model.Facts, _ touched) error {
@@ -151,7 +157,7 @@ type runKey struct{ uid, cluster string }
 // adds nothing, so writing it again changes nothing.
 func (s *Store) writeSamples(ctx context.Context, tx *sql.Tx, f *model.Facts, _ touched) error {
 	ins := tx.StmtContext(ctx, s.st.usage.sample)
-	minutes, hours := map[unitKey]*store.Usage{}, map[unitKey]*store.Usage{}
+	minutes, hours, blocks := map[unitKey]*store.Usage{}, map[unitKey]*store.Usage{}, map[unitKey]*store.Usage{}
 	runs := map[runKey]*store.Usage{}
 	firstOver := map[runKey]unitKey{} // the earliest sample of a run over the risk ratio, by minute
 	add := func(m map[unitKey]*store.Usage, k unitKey, u store.Usage) {
@@ -178,6 +184,7 @@ func (s *Store) writeSamples(ctx context.Context, tx *sql.Tx, f *model.Facts, _ 
 		minute := unitKey{cronJob, x.Namespace, x.Cluster, floorUnit(at, minuteMS)}
 		add(minutes, minute, u)
 		add(hours, unitKey{cronJob, x.Namespace, x.Cluster, floorUnit(at, hourMS)}, u)
+		add(blocks, unitKey{cronJob, x.Namespace, x.Cluster, floorUnit(at, blockMS)}, u)
 		if x.RunUID == "" {
 			continue
 		}
@@ -202,16 +209,19 @@ func (s *Store) writeSamples(ctx context.Context, tx *sql.Tx, f *model.Facts, _ 
 			continue
 		}
 		minutes[first].RunsAtRisk++
-		first.at = floorUnit(first.at, hourMS)
+		minute := first.at
+		first.at = floorUnit(minute, hourMS)
 		hours[first].RunsAtRisk++
+		first.at = floorUnit(minute, blockMS)
+		blocks[first].RunsAtRisk++
 	}
 	for _, w := range []struct {
 		st   *sql.Stmt
 		sums map[unitKey]*store.Usage
-	}{{s.st.usage.minute, minutes}, {s.st.usage.hour, hours}} {
+	}{{s.st.usage.minute, minutes}, {s.st.usage.hour, hours}, {s.st.usage.block, blocks}} {
 		st := tx.StmtContext(ctx, w.st)
 		for k, u := range w.sums {
-			if _, err := st.ExecContext(ctx, append([]any{k.cronJob, k.namespace, k.at, k.cluster}, usageArgs(*u)...)...); err != nil {
+			if _, err := st.ExecContext(ctx, append([]any{k.cronJob, k.namespace, k.cluster, k.at}, usageArgs(*u)...)...); err != nil {
 				return fmt.Errorf("roll up usage of cronjob %s/%s/%s at %d: %w", k.cluster, k.namespace, k.cronJob, k.at, err)
 			}
 		}
@@ -225,50 +235,91 @@ func (s *Store) writeSamples(ctx context.Context, tx *sql.Tx, f *model.Facts, _ 
 	return nil
 }
 
-// UsageByCronJob returns the usage of each CronJob matching filt, summed
-// per bucket of b from usage_minutes, or usage_hours when b.Step is an hour
-// or more: a unit counts in the bucket where it begins.
-func (s *Store) UsageByCronJob(ctx context.Context, b store.Buckets, filt store.Filter) ([]store.CronJobUsage, error) {
-	n := b.N()
-	if n == 0 {
+// rollup is the table and time column of the rollup unit for step.
+func rollup(step time.Duration) (table, col string) {
+	switch store.RollupUnit(step) {
+	case time.Minute:
+		return "usage_minutes", "minute_at"
+	case time.Hour:
+		return "usage_hours", "hour_at"
+	}
+	return "usage_blocks", "block_at"
+}
+
+// UsageTotals sums the rollup units beginning in b's range per CronJob,
+// reading the rollup in key order (one pass, no sort).
+func (s *Store) UsageTotals(ctx context.Context, b store.Buckets, filt store.Filter) ([]store.CronJobTotal, error) {
+	if b.N() == 0 {
 		return nil, nil
 	}
-	table, col := "usage_minutes", "minute_at"
-	if b.Step >= time.Hour {
-		table, col = "usage_hours", "hour_at"
-	}
+	table, col := rollup(b.Step)
 	var c conds
 	c.filter(filt, "u.cluster", "u.namespace", "u.cronjob")
-	from, step := b.From.UnixMilli(), b.Step.Milliseconds()
-	q := fmt.Sprintf(`SELECT u.cluster, u.namespace, u.cronjob, (u.%[2]s - CAST(? AS BIGINT)) / CAST(? AS BIGINT), %[3]s
+	q := fmt.Sprintf(`SELECT u.cluster, u.namespace, u.cronjob, %[3]s
 		FROM %[1]s u WHERE u.%[2]s >= ? AND u.%[2]s < ?%[4]s
-		GROUP BY u.cluster, u.namespace, u.cronjob, (u.%[2]s - CAST(? AS BIGINT)) / CAST(? AS BIGINT)`,
-		table, col, usageSums("u"), c.and())
-	args := append([]any{from, step, from, b.To.UnixMilli()}, c.args...)
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), append(args, from, step)...)
+		GROUP BY u.cronjob, u.namespace, u.cluster`, table, col, usageSums("u"), c.and())
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), append([]any{b.From.UnixMilli(), b.To.UnixMilli()}, c.args...)...)
+	if err != nil {
+		return nil, fmt.Errorf("usage totals: %w", err)
+	}
+	defer rows.Close()
+	var out []store.CronJobTotal
+	for rows.Next() {
+		var t store.CronJobTotal
+		dest, done := usageDest(&t.Usage)
+		if err := rows.Scan(append([]any{&t.Cluster, &t.Namespace, &t.CronJob}, dest...)...); err != nil {
+			return nil, fmt.Errorf("usage totals: %w", err)
+		}
+		done()
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("usage totals: %w", err)
+	}
+	return out, nil
+}
+
+// UsageByCronJob sums the rollup units of each given CronJob per bucket of
+// b, each CronJob read by its own key range.
+func (s *Store) UsageByCronJob(ctx context.Context, b store.Buckets, cronJobs []store.CronJobKey) ([]store.CronJobUsage, error) {
+	n := b.N()
+	out := make([]store.CronJobUsage, len(cronJobs))
+	for i, k := range cronJobs {
+		out[i] = store.CronJobUsage{CronJobKey: k, Sums: make([]store.Usage, n)}
+	}
+	if n == 0 || len(cronJobs) == 0 {
+		return out, nil
+	}
+	table, col := rollup(b.Step)
+	from, step := b.From.UnixMilli(), b.Step.Milliseconds()
+	values := make([]string, len(cronJobs))
+	var args []any
+	for i, k := range cronJobs {
+		values[i] = "(" + strconv.Itoa(i) + ", CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))"
+		args = append(args, k.CronJob, k.Namespace, k.Cluster)
+	}
+	q := fmt.Sprintf(`WITH k (i, cronjob, namespace, cluster) AS (VALUES %[4]s)
+		SELECT k.i, (u.%[2]s - CAST(? AS BIGINT)) / CAST(? AS BIGINT), %[3]s
+		FROM k JOIN %[1]s u ON u.cronjob = k.cronjob AND u.namespace = k.namespace AND u.cluster = k.cluster
+			AND u.%[2]s >= ? AND u.%[2]s < ?
+		GROUP BY k.i, (u.%[2]s - CAST(? AS BIGINT)) / CAST(? AS BIGINT)`,
+		table, col, usageSums("u"), strings.Join(values, ", "))
+	args = append(args, from, step, from, b.To.UnixMilli(), from, step)
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("usage by cronjob: %w", err)
 	}
 	defer rows.Close()
-	index := map[[3]string]int{}
-	var out []store.CronJobUsage
 	for rows.Next() {
-		var k [3]string
-		var i int
+		var k, i int
 		var u store.Usage
 		dest, done := usageDest(&u)
-		if err := rows.Scan(append([]any{&k[0], &k[1], &k[2], &i}, dest...)...); err != nil {
+		if err := rows.Scan(append([]any{&k, &i}, dest...)...); err != nil {
 			return nil, fmt.Errorf("usage by cronjob: %w", err)
 		}
 		done()
-		j, ok := index[k]
-		if !ok {
-			j = len(out)
-			index[k] = j
-			out = append(out, store.CronJobUsage{Cluster: k[0], Namespace: k[1], CronJob: k[2], Sums: make([]store.Usage, n)})
-		}
-		if i >= 0 && i < n {
-			out[j].Sums[i].Add(u)
+		if k >= 0 && k < len(out) && i >= 0 && i < n {
+			out[k].Sums[i].Add(u)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -394,6 +445,7 @@ func (s *Store) Prune(ctx context.Context, rawBefore, rollupBefore time.Time) (i
 		{`DELETE FROM samples WHERE at < ?`, rawBefore},
 		{`DELETE FROM usage_minutes WHERE minute_at < ?`, rollupBefore},
 		{`DELETE FROM usage_hours WHERE hour_at < ?`, rollupBefore},
+		{`DELETE FROM usage_blocks WHERE block_at < ?`, rollupBefore},
 	} {
 		res, err := tx.ExecContext(ctx, s.d.rebind(d.q), d.at.UnixMilli())
 		if err != nil {

@@ -49,30 +49,45 @@ func (s suite) testUsageRollups(t *testing.T) {
 	}
 	risky := func(u store.Usage) store.Usage { u.RunsAtRisk = 1; return u }
 
+	train := store.CronJobKey{Cluster: "c1", Namespace: "ml", CronJob: "train"}
 	for _, tc := range []struct {
-		name string
-		b    store.Buckets
-		filt store.Filter
-		want []store.CronJobUsage
+		name   string
+		b      store.Buckets
+		filt   store.Filter
+		totals []store.CronJobTotal
+		sums   []store.Usage
 	}{
 		{"minutes", store.Buckets{From: at(0), To: at(2 * hour), Step: 30 * minute}, store.Filter{},
-			[]store.CronJobUsage{{Cluster: "c1", Namespace: "ml", CronJob: "train",
-				Sums: []store.Usage{risky(per(a, b)), {}, per(c), {}}}}},
+			[]store.CronJobTotal{{CronJobKey: train, Usage: risky(per(a, b, c))}}, []store.Usage{risky(per(a, b)), {}, per(c), {}}},
 		{"hours", store.Buckets{From: at(0), To: at(2 * hour), Step: hour}, store.Filter{CronJob: "train"},
-			[]store.CronJobUsage{{Cluster: "c1", Namespace: "ml", CronJob: "train",
-				Sums: []store.Usage{risky(per(a, b)), per(c)}}}},
+			[]store.CronJobTotal{{CronJobKey: train, Usage: risky(per(a, b, c))}}, []store.Usage{risky(per(a, b)), per(c)}},
+		// The six-hour block of 12:00 begins at 12:00 UTC.
+		{"blocks", store.Buckets{From: at(-6 * hour), To: at(18 * hour), Step: 6 * hour}, store.Filter{Namespace: "ml"},
+			[]store.CronJobTotal{{CronJobKey: train, Usage: risky(per(a, b, c))}}, []store.Usage{{}, risky(per(a, b, c)), {}, {}}},
 		// A minute counts where it begins: 12:00:30 is in minute 12:00,
 		// which begins before 12:00:10.
 		{"unit begins before the range", store.Buckets{From: at(10 * time.Second), To: at(hour), Step: hour}, store.Filter{},
-			nil},
-		{"other cluster", store.Buckets{From: at(0), To: at(2 * hour), Step: hour}, store.Filter{Cluster: "c2"}, nil},
+			nil, []store.Usage{{}}},
+		{"other cluster", store.Buckets{From: at(0), To: at(2 * hour), Step: hour}, store.Filter{Cluster: "c2"},
+			nil, []store.Usage{{}, per(c)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := st.UsageByCronJob(ctx, tc.b, tc.filt)
+			totals, err := st.UsageTotals(ctx, tc.b, tc.filt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			diff(t, "UsageByCronJob", tc.want, got)
+			diff(t, "UsageTotals", tc.totals, totals)
+			if tc.name == "other cluster" {
+				return
+			}
+			got, err := st.UsageByCronJob(ctx, tc.b, []store.CronJobKey{train, {Cluster: "c1", Namespace: "ml", CronJob: "none"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			diff(t, "UsageByCronJob", []store.CronJobUsage{
+				{CronJobKey: train, Sums: tc.sums},
+				{CronJobKey: store.CronJobKey{Cluster: "c1", Namespace: "ml", CronJob: "none"}, Sums: make([]store.Usage, tc.b.N())},
+			}, got)
 		})
 	}
 
@@ -131,14 +146,14 @@ func (s suite) testPrune(t *testing.T) {
 	write(t, st, model.Facts{Samples: []model.Sample{
 		sample("a", 0, 1, 100), sample("a", 2*hour, 1, 100), sample("a", 4*hour, 1, 100),
 	}})
-	// Raw samples before 3h go (2), rollup units before 1h too (a minute
-	// and an hour).
+	// Raw samples before 3h go (2), rollup units before 1h too (a minute,
+	// an hour; the block of 12:00 begins before 13:00 too).
 	n, err := st.Prune(ctx, at(3*hour), at(hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 4 {
-		t.Errorf("Prune deleted %d rows, want 4", n)
+	if n != 5 {
+		t.Errorf("Prune deleted %d rows, want 5", n)
 	}
 	b := store.Buckets{From: at(0), To: at(5 * hour), Step: hour}
 	pods, err := st.UsageByPod(ctx, b, store.Filter{}, 10)
@@ -148,7 +163,7 @@ func (s suite) testPrune(t *testing.T) {
 	if len(pods) != 1 || pods[0].Samples[4] != 1 || pods[0].Samples[2] != 0 {
 		t.Errorf("raw samples after prune: %+v", pods)
 	}
-	jobs, err := st.UsageByCronJob(ctx, b, store.Filter{})
+	jobs, err := st.UsageByCronJob(ctx, b, []store.CronJobKey{{Cluster: "c1", Namespace: "ml"}})
 	if err != nil {
 		t.Fatal(err)
 	}
