@@ -154,27 +154,27 @@ func widgets() map[string]Widget {
 		},
 		{
 			ID: "cpu_by_pod", Title: "CPU by Pod (with Request and Limit)", Kind: KindTimeseries, Unit: UnitCores, Available: true,
-			Description: "Average CPU cores used by each of the 10 pods that used the most CPU in the range, over the sampled time of each bucket, with the pod's request and limit.",
+			Description: "Average CPU cores used by each of the 10 pods with samples in the range that used the most CPU over their life, over the sampled time of each bucket, with the pod's request and limit.",
 			Query:       usage(SourceUsageByPod, QuantityCPU),
 		},
 		{
 			ID: "memory_by_pod", Title: "Memory by Pod (with Limit)", Kind: KindTimeseries, Unit: UnitBytes, Available: true,
-			Description: "Peak memory working set in each bucket of each of the 10 pods that used the most CPU in the range, with the pod's request and limit.",
+			Description: "Peak memory working set in each bucket of each of the 10 pods with samples in the range that used the most CPU over their life, with the pod's request and limit.",
 			Query:       usage(SourceUsageByPod, QuantityMemory),
 		},
 		{
 			ID: "ephemeral_storage_by_pod", Title: "Ephemeral Storage by Pod", Kind: KindTimeseries, Unit: UnitBytes, Available: true,
-			Description: "Peak ephemeral storage used in each bucket by each of the 10 pods that used the most CPU in the range, with the pod's limit.",
+			Description: "Peak ephemeral storage used in each bucket by each of the 10 pods with samples in the range that used the most CPU over their life, with the pod's limit.",
 			Query:       usage(SourceUsageByPod, QuantityStorage),
 		},
 		{
 			ID: "network_by_pod", Title: "Network by Pod", Kind: KindTimeseries, Unit: UnitBytesPerSecond, Available: true,
-			Description: "Network bytes received and sent per sampled second of each bucket by each of the 10 pods that used the most CPU in the range.",
+			Description: "Network bytes received and sent per sampled second of each bucket by each of the 10 pods with samples in the range that used the most CPU over their life.",
 			Query:       usage(SourceUsageByPod, QuantityNetwork),
 		},
 		{
 			ID: "network_errors_by_pod", Title: "Network Errors by Pod", Kind: KindTimeseries, Available: true,
-			Description: "Network receive and transmit errors in each bucket of each of the 10 pods that used the most CPU in the range.",
+			Description: "Network receive and transmit errors in each bucket of each of the 10 pods with samples in the range that used the most CPU over their life.",
 			Query:       usage(SourceUsageByPod, QuantityNetworkErrors),
 		},
 

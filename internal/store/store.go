@@ -157,9 +157,10 @@ type Store interface {
 	// the order given; each has b.N() Sums.
 	UsageByCronJob(ctx context.Context, b Buckets, cronJobs []CronJobKey) ([]CronJobUsage, error)
 
-	// UsageByPod returns the at most limit pods matching filt that used the most
-	// CPU in b (ties by cluster, namespace, name, UID), with their raw
-	// samples summed per bucket of b by the samples' At, their requests and
+	// UsageByPod returns at most limit pods matching filt that have
+	// samples in b: those that used the most CPU over their whole life
+	// (ties by cluster, namespace, name, UID), with their raw samples
+	// summed per bucket of b by the samples' At, their requests and
 	// limits.
 	UsageByPod(ctx context.Context, b Buckets, filt Filter, limit int) ([]PodUsage, error)
 

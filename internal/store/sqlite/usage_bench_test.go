@@ -16,7 +16,7 @@ import (
 
 // usageBenchVersion names the generated usage history; change it whenever
 // the generator changes.
-const usageBenchVersion = 2
+const usageBenchVersion = 3
 
 // benchSample is a 15-second look at pod p of CronJob j at.
 func benchSample(j, p int, at time.Time) model.Sample {

@@ -299,6 +299,20 @@ func usageSchema(d Dialect) []string {
 		`CREATE INDEX usage_hours_at ON usage_hours (hour_at)`,
 		rollup("usage_blocks", "block_at"),
 		`CREATE INDEX usage_blocks_at ON usage_blocks (block_at)`,
+		// Each pod's usage over its life, to pick the pods a by-pod widget
+		// shows without reading every sample of the range.
+		`CREATE TABLE pod_usage (
+			pod_uid   TEXT NOT NULL,
+			cluster   TEXT NOT NULL,
+			namespace TEXT NOT NULL DEFAULT '',
+			cronjob   TEXT NOT NULL DEFAULT '',
+			pod       TEXT NOT NULL DEFAULT '',
+			first_at  BIGINT,
+			last_at   BIGINT,
+			` + sums + `,
+			PRIMARY KEY (pod_uid, cluster)
+		)`,
+		`CREATE INDEX pod_usage_last ON pod_usage (last_at, first_at, cluster, namespace, cronjob, cpu_ns)`,
 		`CREATE TABLE run_usage (
 			run_uid       TEXT NOT NULL,
 			cluster       TEXT NOT NULL,

@@ -67,9 +67,23 @@ func addUsage(table string, key []string) string {
 	return upsert(table, cols, nil, key, sets, "")
 }
 
+// podUsageSQL adds to a pod's usage, keeping its first and last sample
+// times and the first non-empty names.
+func podUsageSQL() string {
+	q := addUsage("pod_usage", []string{"pod_uid", "cluster"})
+	cols := "pod_uid, cluster, " + strings.Join(usageCols, ", ")
+	q = strings.Replace(q, "("+cols+")", "("+cols+", namespace, cronjob, pod, first_at, last_at)", 1)
+	q = strings.Replace(q, "VALUES ("+strings.Repeat("?, ", len(usageCols)+1)+"?)",
+		"VALUES ("+strings.Repeat("?, ", len(usageCols)+6)+"?)", 1)
+	return q + ", " + strings.Join([]string{
+		firstText("pod_usage", "namespace"), firstText("pod_usage", "cronjob"), firstText("pod_usage", "pod"),
+		smallest("pod_usage", "first_at"), largest("pod_usage", "last_at"),
+	}, ", ")
+}
+
 // usageStmts are the statements that write containers and samples.
 type usageStmts struct {
-	container, sample, runRatio, runUsage, minute, hour, block *sql.Stmt
+	container, sample, runRatio, runUsage, podUsage, minute, hour, block *sql.Stmt
 }
 
 func (s *Store) usageStatements() []struct {
@@ -104,6 +118,7 @@ func (s *Store) usageStatements() []struct {
 			strings.Join(sampleCols, ", "), strings.Join(sampleVals, ", "))},
 		{&s.st.usage.runRatio, `SELECT peak_ratio FROM run_usage WHERE run_uid = ? AND cluster = ?`},
 		{&s.st.usage.runUsage, addUsage("run_usage", []string{"run_uid", "cluster"})},
+		{&s.st.usage.podUsage, podUsageSQL()},
 		{&s.st.usage.minute, addUsage("usage_minutes", []string{"cronjob", "namespace", "cluster", "minute_at"})},
 		{&s.st.usage.hour, addUsage("usage_hours", []string{"cronjob", "namespace", "cluster", "hour_at"})},
 		{&s.st.usage.block, addUsage("usage_blocks", []string{"cronjob", "namespace", "cluster", "block_at"})},
@@ -112,7 +127,7 @@ func (s *Store) usageStatements() []struct {
 
 func (s *Store) usageStmtList() []*sql.Stmt {
 	u := s.st.usage
-	return []*sql.Stmt{u.container, u.sample, u.runRatio, u.runUsage, u.minute, u.hour, u.block}
+	return []*sql.Stmt{u.container, u.sample, u.runRatio, u.runUsage, u.podUsage, u.minute, u.hour, u.block}
 }
 
 func (s *Store) writeContainers(ctx context.Context, tx *sql.Tx, f *model.Facts, _ touched) error {
@@ -159,6 +174,12 @@ func (s *Store) writeSamples(ctx context.Context, tx *sql.Tx, f *model.Facts, _ 
 	ins := tx.StmtContext(ctx, s.st.usage.sample)
 	minutes, hours, blocks := map[unitKey]*store.Usage{}, map[unitKey]*store.Usage{}, map[unitKey]*store.Usage{}
 	runs := map[runKey]*store.Usage{}
+	type podAcc struct {
+		u                       store.Usage
+		namespace, cronJob, pod string
+		first, last             int64
+	}
+	pods := map[runKey]*podAcc{}
 	firstOver := map[runKey]unitKey{} // the earliest sample of a run over the risk ratio, by minute
 	add := func(m map[unitKey]*store.Usage, k unitKey, u store.Usage) {
 		if m[k] == nil {
@@ -185,6 +206,13 @@ func (s *Store) writeSamples(ctx context.Context, tx *sql.Tx, f *model.Facts, _ 
 		add(minutes, minute, u)
 		add(hours, unitKey{cronJob, x.Namespace, x.Cluster, floorUnit(at, hourMS)}, u)
 		add(blocks, unitKey{cronJob, x.Namespace, x.Cluster, floorUnit(at, blockMS)}, u)
+		pk := runKey{x.PodUID, x.Cluster}
+		if pods[pk] == nil {
+			pods[pk] = &podAcc{namespace: x.Namespace, cronJob: cronJob, pod: x.Pod, first: at, last: at}
+		}
+		pa := pods[pk]
+		pa.u.Add(u)
+		pa.first, pa.last = min(pa.first, at), max(pa.last, at)
 		if x.RunUID == "" {
 			continue
 		}
@@ -224,6 +252,13 @@ func (s *Store) writeSamples(ctx context.Context, tx *sql.Tx, f *model.Facts, _ 
 			if _, err := st.ExecContext(ctx, append([]any{k.cronJob, k.namespace, k.cluster, k.at}, usageArgs(*u)...)...); err != nil {
 				return fmt.Errorf("roll up usage of cronjob %s/%s/%s at %d: %w", k.cluster, k.namespace, k.cronJob, k.at, err)
 			}
+		}
+	}
+	pst := tx.StmtContext(ctx, s.st.usage.podUsage)
+	for pk, pa := range pods {
+		args := append([]any{pk.uid, pk.cluster}, usageArgs(pa.u)...)
+		if _, err := pst.ExecContext(ctx, append(args, pa.namespace, pa.cronJob, pa.pod, pa.first, pa.last)...); err != nil {
+			return fmt.Errorf("sum usage of pod %s/%s: %w", pk.cluster, pk.uid, err)
 		}
 	}
 	st := tx.StmtContext(ctx, s.st.usage.runUsage)
@@ -341,11 +376,12 @@ func (s *Store) UsageByPod(ctx context.Context, b store.Buckets, filt store.Filt
 	var c conds
 	c.filter(filt, "x.cluster", "x.namespace", "x.cronjob")
 	from, to, step := b.From.UnixMilli(), b.To.UnixMilli(), b.Step.Milliseconds()
-	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT x.cluster, x.pod_uid, MAX(x.namespace), MAX(x.pod), MAX(x.cronjob),
-			SUM(x.cpu_ns) AS cpu
-		FROM samples x WHERE x.at >= ? AND x.at < ?`+c.and()+`
-		GROUP BY x.cluster, x.pod_uid
-		ORDER BY cpu DESC, x.cluster, MAX(x.namespace), MAX(x.pod), x.pod_uid
+	// The pods with samples in the range are those whose first and last
+	// samples enclose part of it; pod_usage_last holds them in order of
+	// their last sample, with what the ranking needs.
+	rows, err := s.r.QueryContext(ctx, s.d.rebind(`SELECT x.cluster, x.pod_uid, x.namespace, x.pod, x.cronjob, x.cpu_ns
+		FROM pod_usage x WHERE x.last_at >= ? AND x.first_at < ?`+c.and()+`
+		ORDER BY x.cpu_ns DESC, x.cluster, x.namespace, x.pod, x.pod_uid
 		LIMIT ?`), append(append([]any{from, to}, c.args...), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("usage by pod: %w", err)
