@@ -169,7 +169,8 @@ type Store interface {
 	// zero RunUsage when it has none.
 	RunUsage(ctx context.Context, cluster, runUID string) (Usage, error)
 
-	// Prune deletes the raw samples with At before rawBefore and the
+	// Prune deletes the raw samples with At before rawBefore (and the
+	// usage summaries of pods whose last sample is before it) and the
 	// per-CronJob rollups of units that begin before rollupBefore. Run
 	// summaries are never deleted. It returns how many rows it deleted.
 	Prune(ctx context.Context, rawBefore, rollupBefore time.Time) (int64, error)

@@ -482,6 +482,7 @@ func (s *Store) Prune(ctx context.Context, rawBefore, rollupBefore time.Time) (i
 		at time.Time
 	}{
 		{`DELETE FROM samples WHERE at < ?`, rawBefore},
+		{`DELETE FROM pod_usage WHERE last_at < ?`, rawBefore},
 		{`DELETE FROM usage_minutes WHERE minute_at < ?`, rollupBefore},
 		{`DELETE FROM usage_hours WHERE hour_at < ?`, rollupBefore},
 		{`DELETE FROM usage_blocks WHERE block_at < ?`, rollupBefore},

@@ -147,7 +147,8 @@ func (s suite) testPrune(t *testing.T) {
 		sample("a", 0, 1, 100), sample("a", 2*hour, 1, 100), sample("a", 4*hour, 1, 100),
 	}})
 	// Raw samples before 3h go (2), rollup units before 1h too (a minute,
-	// an hour; the block of 12:00 begins before 13:00 too).
+	// an hour; the block of 12:00 begins before 13:00 too). The pod's
+	// summary stays: its last sample is at 4h.
 	n, err := st.Prune(ctx, at(3*hour), at(hour))
 	if err != nil {
 		t.Fatal(err)
