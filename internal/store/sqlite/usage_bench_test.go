@@ -16,7 +16,7 @@ import (
 
 // usageBenchVersion names the generated usage history; change it whenever
 // the generator changes.
-const usageBenchVersion = 3
+const usageBenchVersion = 4
 
 // benchSample is a 15-second look at pod p of CronJob j at.
 func benchSample(j, p int, at time.Time) model.Sample {
@@ -119,6 +119,24 @@ func BenchmarkCPUByCronJob(b *testing.B) {
 			}
 		}
 	})
+	for _, c := range []struct {
+		name string
+		d    time.Duration
+		filt store.Filter
+	}{
+		{"30d", 30 * 24 * time.Hour, store.Filter{}},
+		{"24h", 24 * time.Hour, store.Filter{}},
+		{"30d/cronjob", 30 * 24 * time.Hour, store.Filter{Namespace: namespace(7), CronJob: cronJobName(7)}},
+	} {
+		b.Run("UsageByPod/"+c.name, func(b *testing.B) {
+			pb := store.Buckets{From: to.Add(-c.d), To: to, Step: query.Step(c.d)}
+			for b.Loop() {
+				if _, err := s.UsageByPod(ctx, pb, c.filt, 10); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 	b.Run("engineering/30d", func(b *testing.B) {
 		e := query.New(s, func() time.Time { return to })
 		for b.Loop() {

@@ -313,6 +313,7 @@ func usageSchema(d Dialect) []string {
 			PRIMARY KEY (pod_uid, cluster)
 		)`,
 		`CREATE INDEX pod_usage_last ON pod_usage (last_at, first_at, cluster, namespace, cronjob, cpu_ns)`,
+		`CREATE INDEX pod_usage_cronjob ON pod_usage (cronjob, last_at, first_at, cluster, namespace, cpu_ns)`,
 		`CREATE TABLE run_usage (
 			run_uid       TEXT NOT NULL,
 			cluster       TEXT NOT NULL,
