@@ -10,7 +10,7 @@ test: vet ## run every test
 	$(GO) test -count=1 ./...
 
 race: ## the concurrent packages under the race detector
-	$(GO) test -race -count=1 ./internal/kube/ ./internal/cli/ ./internal/store/... ./internal/query/ ./internal/web/ ./internal/demo/
+	$(GO) test -race -count=1 ./internal/kube/ ./internal/usage/ ./internal/cli/ ./internal/store/... ./internal/query/ ./internal/web/ ./internal/demo/
 
 vet:
 	$(GO) vet ./...

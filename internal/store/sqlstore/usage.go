@@ -53,9 +53,10 @@ func usageDest(u *store.Usage) (dest []any, done func()) {
 }
 
 // addUsage is the upsert that adds a usage sum to a row of table with the
-// given key columns.
-func addUsage(table string, key []string) string {
-	cols := append(append([]string{}, key...), usageCols...)
+// given key columns, and writes extra columns with their merge rules
+// (extraSets).
+func addUsage(table string, key, extra, extraSets []string) string {
+	cols := append(append(append([]string{}, key...), usageCols...), extra...)
 	var sets []string
 	for _, c := range usageCols {
 		if strings.HasPrefix(c, "peak_") {
@@ -64,21 +65,18 @@ func addUsage(table string, key []string) string {
 			sets = append(sets, fmt.Sprintf("%[2]s = %[1]s.%[2]s + excluded.%[2]s", table, c))
 		}
 	}
-	return upsert(table, cols, nil, key, sets, "")
+	return upsert(table, cols, nil, key, append(sets, extraSets...), "")
 }
 
 // podUsageSQL adds to a pod's usage, keeping its first and last sample
 // times and the first non-empty names.
 func podUsageSQL() string {
-	q := addUsage("pod_usage", []string{"pod_uid", "cluster"})
-	cols := "pod_uid, cluster, " + strings.Join(usageCols, ", ")
-	q = strings.Replace(q, "("+cols+")", "("+cols+", namespace, cronjob, pod, first_at, last_at)", 1)
-	q = strings.Replace(q, "VALUES ("+strings.Repeat("?, ", len(usageCols)+1)+"?)",
-		"VALUES ("+strings.Repeat("?, ", len(usageCols)+6)+"?)", 1)
-	return q + ", " + strings.Join([]string{
-		firstText("pod_usage", "namespace"), firstText("pod_usage", "cronjob"), firstText("pod_usage", "pod"),
-		smallest("pod_usage", "first_at"), largest("pod_usage", "last_at"),
-	}, ", ")
+	return addUsage("pod_usage", []string{"pod_uid", "cluster"},
+		[]string{"namespace", "cronjob", "pod", "first_at", "last_at"},
+		[]string{
+			firstText("pod_usage", "namespace"), firstText("pod_usage", "cronjob"), firstText("pod_usage", "pod"),
+			smallest("pod_usage", "first_at"), largest("pod_usage", "last_at"),
+		})
 }
 
 // usageStmts are the statements that write containers and samples.
@@ -117,11 +115,11 @@ func (s *Store) usageStatements() []struct {
 		{&s.st.usage.sample, fmt.Sprintf("INSERT INTO samples (%s) VALUES (%s) ON CONFLICT (pod_uid, cluster, at) DO NOTHING RETURNING cronjob",
 			strings.Join(sampleCols, ", "), strings.Join(sampleVals, ", "))},
 		{&s.st.usage.runRatio, `SELECT peak_ratio FROM run_usage WHERE run_uid = ? AND cluster = ?`},
-		{&s.st.usage.runUsage, addUsage("run_usage", []string{"run_uid", "cluster"})},
+		{&s.st.usage.runUsage, addUsage("run_usage", []string{"run_uid", "cluster"}, nil, nil)},
 		{&s.st.usage.podUsage, podUsageSQL()},
-		{&s.st.usage.minute, addUsage("usage_minutes", []string{"cronjob", "namespace", "cluster", "minute_at"})},
-		{&s.st.usage.hour, addUsage("usage_hours", []string{"cronjob", "namespace", "cluster", "hour_at"})},
-		{&s.st.usage.block, addUsage("usage_blocks", []string{"cronjob", "namespace", "cluster", "block_at"})},
+		{&s.st.usage.minute, addUsage("usage_minutes", []string{"cronjob", "namespace", "cluster", "minute_at"}, nil, nil)},
+		{&s.st.usage.hour, addUsage("usage_hours", []string{"cronjob", "namespace", "cluster", "hour_at"}, nil, nil)},
+		{&s.st.usage.block, addUsage("usage_blocks", []string{"cronjob", "namespace", "cluster", "block_at"}, nil, nil)},
 	}
 }
 
