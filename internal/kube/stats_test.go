@@ -145,21 +145,20 @@ func TestNodeStatsDegrade(t *testing.T) {
 		t.Errorf("samples of n1 = %q, want 5, the first counting from the container's start", first)
 	}
 
-	// Access refused: one warning, usage unavailable with a reason, and no
-	// more requests until MaxBackoff has passed.
+	// Access refused: one warning, usage unavailable with a reason, and
+	// retries after 15 s, 30 s, 60 s, … (at 75, 90, 120, 180 s).
 	api.forbid.Store(true)
-	poll(75 * time.Second)
+	before := requests("n1")
+	for at := 75; at <= 200; at += 15 {
+		poll(time.Duration(at) * time.Second)
+	}
 	err = p.Status()
 	if err == nil || !errors.Is(err, usage.ErrForbidden) || !strings.Contains(err.Error(), "nodes/proxy") {
 		t.Fatalf("Status after a 403 = %v, want ErrForbidden naming nodes/proxy", err)
 	}
-	before := requests("n1")
-	poll(90 * time.Second)
-	poll(105 * time.Second)
-	if requests("n1") != before {
-		t.Error("polled while access is refused, before the retry")
+	if got := requests("n1") - before; got != 4 {
+		t.Errorf("%d tries of n1 while refused from 75 s to 200 s, want 4 (back-off)", got)
 	}
-	poll(75*time.Second + usage.MaxBackoff)
 	if got := strings.Count(logs.String(), "resource usage unavailable"); got != 1 {
 		t.Errorf("%d warnings about the refusal, want 1:\n%s", got, logs.String())
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 // MaxBackoff bounds how long the Poller leaves a node that does not answer,
-// and how often it retries after access was refused.
+// or all of them after access was refused.
 const MaxBackoff = 5 * time.Minute
 
 // maxParallel bounds how many nodes one poll reads at once.
@@ -30,7 +30,8 @@ type PollerOptions struct {
 
 // Poller samples the tracked pods' nodes every interval and hands the
 // samples to a Sink. When access to the nodes' stats is refused it logs one
-// warning, reports the reason through Status, and retries every MaxBackoff;
+// warning, reports the reason through Status, and retries after a back-off
+// that doubles from the interval up to MaxBackoff;
 // a node that does not answer gets a warning and is retried after a back-off
 // that doubles up to MaxBackoff, while the other nodes are still sampled.
 type Poller struct {
@@ -43,6 +44,7 @@ type Poller struct {
 	mu        sync.Mutex
 	forbidden error                 // why access is refused; nil when it is not
 	retryAt   time.Time             // when to try again after a refusal
+	refusals  int                   // refusals in a row
 	nodes     map[string]*nodeState // nodes that failed
 }
 
@@ -185,12 +187,17 @@ func (p *Poller) failed(ctx context.Context, node string, err error, now time.Ti
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if errors.Is(err, ErrForbidden) {
+		// A restarting API server refuses everything until its RBAC
+		// caches sync: retry soon at first, then less and less often.
 		if p.forbidden == nil {
 			p.forbidden = fmt.Errorf("batchlens may not read the nodes' kubelet stats (it needs get on nodes/proxy, see deploy/rbac-usage.yaml): %w", err)
 			p.log.Warn("resource usage unavailable: no permission to read kubelet stats through the API server; "+
 				"grant get on nodes/proxy (deploy/rbac-usage.yaml). Everything else keeps working.", "node", node, "err", err)
 		}
-		p.retryAt = now.Add(MaxBackoff)
+		if !p.retryAt.After(now) { // once per poll, however many nodes refused
+			p.refusals++
+			p.retryAt = now.Add(min(p.opts.Interval<<min(p.refusals-1, 16), MaxBackoff))
+		}
 		return
 	}
 	n := p.nodes[node]
@@ -219,6 +226,7 @@ func (p *Poller) answered(node string) {
 func (p *Poller) allowed() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.refusals = 0
 	if p.forbidden != nil {
 		p.forbidden = nil
 		p.log.Info("resource usage available again: kubelet stats can be read")
