@@ -167,7 +167,40 @@ func (l *Ledger) Event(e *corev1.Event, now time.Time) model.Facts {
 		ev.FirstSeen = now.UTC()
 	}
 	ev.LastSeen = maxTime(ev.LastSeen, ev.FirstSeen)
-	return model.Facts{Events: []model.Event{ev}}
+	f := model.Facts{Events: []model.Event{ev}}
+	if r, ok := l.runOfEvent(&ev); ok {
+		f.Runs = []model.Run{r}
+	}
+	return f
+}
+
+// jobOutcomes are the reasons of the events the Job controller records when
+// it finishes a Job (the reasons of its Complete and Failed conditions).
+var jobOutcomes = map[string]string{
+	"Completed":                               model.OutcomeSucceeded,
+	batchv1.JobReasonBackoffLimitExceeded:     model.OutcomeFailed,
+	batchv1.JobReasonDeadlineExceeded:         model.OutcomeFailed,
+	batchv1.JobReasonPodFailurePolicy:         model.OutcomeFailed,
+	batchv1.JobReasonMaxFailedIndexesExceeded: model.OutcomeFailed,
+	batchv1.JobReasonFailedIndexes:            model.OutcomeFailed,
+}
+
+// runOfEvent reads a run's outcome from the Job controller's final event
+// about it. The Job itself usually tells first; the event matters when the
+// Job was deleted (ttlSecondsAfterFinished) while batchlens could not watch,
+// for the event outlives it (an hour by default). The event's first time is
+// the finish: the controller records it in the sync that sets the condition.
+func (l *Ledger) runOfEvent(ev *model.Event) (model.Run, bool) {
+	outcome, ok := jobOutcomes[ev.Reason]
+	if !ok || ev.InvolvedKind != "Job" || ev.Source != "job-controller" || ev.InvolvedUID == "" {
+		return model.Run{}, false
+	}
+	r := model.Run{Cluster: l.Cluster, Namespace: ev.Namespace, UID: ev.InvolvedUID, Name: ev.InvolvedName,
+		Outcome: outcome, FinishedAt: ev.FirstSeen, Inferred: true}
+	if outcome == model.OutcomeFailed {
+		r.Reason, r.Message = ev.Reason, ev.Message
+	}
+	return r, true
 }
 
 // Object derives the facts of any watched object: a CronJob, Job, Pod or

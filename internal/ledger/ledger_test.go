@@ -10,6 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/batchlens/batchlens/internal/model"
 )
@@ -207,6 +208,48 @@ func TestEvent(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if diff := cmp.Diff(model.Facts{Events: []model.Event{tc.want}}, l.Event(tc.ev, sec(999))); diff != "" {
 				t.Errorf("facts (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The Job controller's final event about a Job carries its outcome: a run
+// deleted by its TTL during a watch gap still gets one (see
+// storetest's TestInferredRun).
+func TestEventOfFinishedJob(t *testing.T) {
+	l := &Ledger{Cluster: "c1"}
+	event := func(reason, source, kind string) *corev1.Event {
+		e := &corev1.Event{}
+		e.UID, e.Namespace = types.UID("ev-"+reason), "ml"
+		e.InvolvedObject = corev1.ObjectReference{Kind: kind, Name: "etl-1", UID: "job-1", Namespace: "ml"}
+		e.Type, e.Reason, e.Message = "Warning", reason, "Job has reached the specified backoff limit"
+		e.Source.Component = source
+		e.FirstTimestamp, e.LastTimestamp, e.Count = at(40), at(40), 1
+		return e
+	}
+	failed := model.Run{Cluster: "c1", Namespace: "ml", UID: "job-1", Name: "etl-1", Outcome: model.OutcomeFailed,
+		Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", FinishedAt: sec(40), Inferred: true}
+	cases := []struct {
+		name string
+		ev   *corev1.Event
+		want []model.Run
+	}{
+		{"backoff limit", event("BackoffLimitExceeded", "job-controller", "Job"), []model.Run{failed}},
+		{"deadline", event("DeadlineExceeded", "job-controller", "Job"), []model.Run{func() model.Run {
+			r := failed
+			r.Reason = "DeadlineExceeded"
+			return r
+		}()}},
+		{"completed", event("Completed", "job-controller", "Job"), []model.Run{{Cluster: "c1", Namespace: "ml", UID: "job-1",
+			Name: "etl-1", Outcome: model.OutcomeSucceeded, FinishedAt: sec(40), Inferred: true}}},
+		{"another component", event("BackoffLimitExceeded", "my-operator", "Job"), nil},
+		{"about a pod", event("Completed", "job-controller", "Pod"), nil},
+		{"not a final reason", event("SuccessfulCreate", "job-controller", "Job"), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if diff := cmp.Diff(tc.want, l.Event(tc.ev, sec(999)).Runs); diff != "" {
+				t.Errorf("runs (-want +got):\n%s", diff)
 			}
 		})
 	}

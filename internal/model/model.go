@@ -62,6 +62,12 @@ type Run struct {
 	Succeeded   int32 // status.succeeded, highest seen
 	Failed      int32 // status.failed, highest seen
 	DeletedAt   time.Time
+	// Inferred marks a run fact read from the Job controller's final event
+	// (Completed, BackoffLimitExceeded, …) rather than from the Job: it
+	// fills in the outcome of a run already known and never creates one.
+	// A Job deleted by its TTL while batchlens could not watch leaves only
+	// that event behind.
+	Inferred bool
 }
 
 // Pod is one pod of a run (or a pod of a Job we watch). Key: (Cluster, UID).

@@ -108,7 +108,10 @@ type Store interface {
 	// Outcome, Reason, Message, CronJob, JobUID and Node keep the first
 	// non-empty value. Writing a Pod whose CronJob is empty takes the CronJob
 	// of its run when the run is known, and writing a Run fills the CronJob
-	// of its pods that had none.
+	// of its pods that had none. The one exception to order-independence: a
+	// Run marked Inferred only completes a run already written and is
+	// dropped otherwise (it comes from an event, which is seen again on
+	// every relist, and the Job itself says more when it still exists).
 	Write(ctx context.Context, f model.Facts) error
 
 	// Count returns, per bucket of b, how many facts of metric m matching

@@ -421,8 +421,11 @@ func (s *Store) writeRuns(ctx context.Context, tx *sql.Tx, f *model.Facts, tm to
 		// A time may move earlier (see store.Store.Write): the minutes it
 		// leaves are recounted too.
 		var wasCreated, wasFinished sql.NullInt64
-		if err := before.QueryRowContext(ctx, r.UID, r.Cluster).Scan(&wasCreated, &wasFinished); err != nil &&
-			!errors.Is(err, sql.ErrNoRows) {
+		err := before.QueryRowContext(ctx, r.UID, r.Cluster).Scan(&wasCreated, &wasFinished)
+		if errors.Is(err, sql.ErrNoRows) && r.Inferred {
+			continue // an inferred fact only completes a run already known
+		}
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("read run %s/%s: %w", r.Cluster, r.UID, err)
 		}
 		var namespace, cronJob, outcome string

@@ -71,6 +71,56 @@ func (s suite) testRunMerge(t *testing.T) {
 	}
 }
 
+// testInferredRun: a run fact read from the Job controller's final event
+// completes a run already known, is counted like one read from the Job, and
+// never creates a run on its own.
+func (s suite) testInferredRun(t *testing.T) {
+	b := store.Buckets{From: at(0), To: at(hour), Step: hour}
+	running := model.Run{Cluster: "c1", Namespace: "ml", UID: "run-1", Name: "etl-1", CronJob: "etl",
+		CreatedAt: at(minute), StartedAt: at(minute)}
+	inferred := model.Run{Cluster: "c1", Namespace: "ml", UID: "run-1", Name: "etl-1", Outcome: model.OutcomeFailed,
+		Reason: "BackoffLimitExceeded", Message: "Job has reached the specified backoff limit", FinishedAt: at(10 * minute), Inferred: true}
+	seen := running
+	seen.Outcome, seen.Reason, seen.FinishedAt = model.OutcomeFailed, "DeadlineExceeded", at(9*minute)
+	cases := []struct {
+		name       string
+		writes     []model.Facts
+		want       model.Run // zero: the run does not exist
+		failed     int64
+		failedInML int64
+	}{
+		{"completes a known run", []model.Facts{{Runs: []model.Run{running}}, {Runs: []model.Run{inferred}}},
+			func() model.Run {
+				r := running
+				r.Outcome, r.Reason, r.Message, r.FinishedAt = inferred.Outcome, inferred.Reason, inferred.Message, inferred.FinishedAt
+				return r
+			}(), 1, 1},
+		{"never creates a run", []model.Facts{{Runs: []model.Run{inferred}}}, model.Run{}, 0, 0},
+		{"the Job's own outcome stays", []model.Facts{{Runs: []model.Run{seen}}, {Runs: []model.Run{inferred}}},
+			func() model.Run {
+				r := seen
+				r.Message = inferred.Message // it had none
+				return r
+			}(), 1, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := s.store(t)
+			write(t, st, tc.writes...)
+			got, err := st.Run(context.Background(), "c1", "run-1")
+			if tc.want.UID == "" {
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Errorf("Run = %+v, %v; want ErrNotFound", got, err)
+				}
+			} else {
+				diff(t, "run", tc.want, getRun(t, st, "c1", "run-1"))
+			}
+			diff(t, "runs failed", []int64{tc.failed}, count(t, st, store.RunsFailed, b, store.Filter{}))
+			diff(t, "runs failed in ml", []int64{tc.failedInML}, count(t, st, store.RunsFailed, b, store.Filter{Namespace: "ml", CronJob: "etl"}))
+		})
+	}
+}
+
 // testRunVersionsAnyOrder writes the successive versions of a run in every
 // order: the result is always the last version.
 func (s suite) testRunVersionsAnyOrder(t *testing.T) {

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"RunMerge", s.testRunMerge},
 		{"RunVersionsAnyOrder", s.testRunVersionsAnyOrder},
+		{"InferredRun", s.testInferredRun},
 		{"PodMerge", s.testPodMerge},
 		{"PodVersionsAnyOrder", s.testPodVersionsAnyOrder},
 		{"PodCronJobBackfill", s.testPodCronJobBackfill},
