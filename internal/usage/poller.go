@@ -116,7 +116,7 @@ func (p *Poller) Poll(ctx context.Context) {
 		sem  = make(chan struct{}, maxParallel)
 		mu   sync.Mutex
 		all  model.Facts
-		seen bool // some node answered
+		seen bool // access was not refused for some node
 	)
 	for node, pods := range byNode {
 		if !p.due(node, now) {
@@ -128,6 +128,11 @@ func (p *Poller) Poll(ctx context.Context) {
 			l, err := p.look(ctx, node, now)
 			if err != nil {
 				p.failed(ctx, node, err, now)
+				if !errors.Is(err, ErrForbidden) {
+					mu.Lock()
+					seen = true // not refused: the API server let the request through
+					mu.Unlock()
+				}
 				return
 			}
 			p.answered(node)
