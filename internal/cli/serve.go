@@ -50,8 +50,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	w := kube.New(client, a.batcher, log, wopts)
-	poller := rusage.NewPoller(kube.NewNodeStats(client), a.batcher, log, rusage.PollerOptions{
-		Cluster: cluster, Interval: c.sampleInterval, Pods: w.TrackedPods,
+	stats := kube.NewNodeStats(client)
+	poller := rusage.NewPoller(stats, a.batcher, log, rusage.PollerOptions{
+		Cluster: cluster, Interval: c.sampleInterval, Pods: w.TrackedPods, Allowed: stats.Allowed,
 	})
 	a.usage = poller.Status
 	fmt.Fprintf(stdout, "batchlens %s watching %s (cluster %q); dashboards at %s\n", version, cfg.Host, cluster, a.url())

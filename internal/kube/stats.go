@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 
+	authorizationv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -22,12 +24,26 @@ var _ usage.Source = (*NodeStats)(nil)
 // NodeStats reads kubelets' stats through the API server's node proxy
 // (GET /api/v1/nodes/{node}/proxy/…), which needs get on nodes/proxy.
 type NodeStats struct {
-	rest rest.Interface
+	client kubernetes.Interface
+	rest   rest.Interface
 }
 
 // NewNodeStats returns a usage.Source over client's core REST client.
 func NewNodeStats(client kubernetes.Interface) *NodeStats {
-	return &NodeStats{rest: client.CoreV1().RESTClient()}
+	return &NodeStats{client: client, rest: client.CoreV1().RESTClient()}
+}
+
+// Allowed asks the API server whether batchlens may get nodes/proxy (a
+// SelfSubjectAccessReview, which every authenticated user may create).
+func (n *NodeStats) Allowed(ctx context.Context) (bool, error) {
+	r, err := n.client.AuthorizationV1().SelfSubjectAccessReviews().Create(ctx, &authorizationv1.SelfSubjectAccessReview{
+		Spec: authorizationv1.SelfSubjectAccessReviewSpec{ResourceAttributes: &authorizationv1.ResourceAttributes{
+			Verb: "get", Resource: "nodes", Subresource: "proxy"}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return false, fmt.Errorf("review access to nodes/proxy: %w", err)
+	}
+	return r.Status.Allowed, nil
 }
 
 // Summary reads the node's Summary API, decoded with the kubelet's types.

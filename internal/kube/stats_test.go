@@ -41,6 +41,12 @@ func status(w http.ResponseWriter, code int, reason, msg string) {
 }
 
 func (a *apiServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews" {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"kind":"SelfSubjectAccessReview","apiVersion":"authorization.k8s.io/v1","metadata":{},`+
+			`"spec":{"resourceAttributes":{"verb":"get","resource":"nodes","subresource":"proxy"}},"status":{"allowed":%v}}`, !a.forbid.Load())
+		return
+	}
 	rest, ok := strings.CutPrefix(r.URL.Path, "/api/v1/nodes/")
 	node, path, _ := strings.Cut(rest, "/proxy/")
 	if !ok || path == "" {
@@ -184,5 +190,43 @@ func TestNodeStatsDegrade(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "resource usage available again") {
 		t.Error("no notice that usage is available again")
+	}
+}
+
+// TestAccessReview: with an access review, a missing permission shows at
+// the first poll even while no tracked pod runs, and its grant at a retry.
+func TestAccessReview(t *testing.T) {
+	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	api := &apiServer{requests: map[string]int{}, stats: start}
+	api.forbid.Store(true)
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	client, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	now := start
+	stats := NewNodeStats(client)
+	p := usage.NewPoller(stats, &sampleSink{}, slog.New(slog.NewTextHandler(&logs, nil)), usage.PollerOptions{
+		Cluster: "c1", Interval: 15 * time.Second, Now: func() time.Time { return now },
+		Pods: func() []usage.Pod { return nil }, Allowed: stats.Allowed,
+	})
+	ctx := context.Background()
+	for range 3 {
+		p.Poll(ctx)
+		now = now.Add(15 * time.Second)
+	}
+	if err := p.Status(); !errors.Is(err, usage.ErrForbidden) {
+		t.Errorf("Status without the permission = %v, want ErrForbidden", err)
+	}
+	if n := strings.Count(logs.String(), "resource usage unavailable"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, logs.String())
+	}
+	api.forbid.Store(false)
+	now = now.Add(usage.MaxBackoff)
+	p.Poll(ctx)
+	if err := p.Status(); err != nil {
+		t.Errorf("Status once granted = %v", err)
 	}
 }

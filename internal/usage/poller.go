@@ -26,6 +26,11 @@ type PollerOptions struct {
 	Pods func() []Pod
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Allowed, when set, tells whether batchlens may read the nodes'
+	// stats at all; it is asked at the first poll and, while access is
+	// refused, at each retry, so a missing permission shows at once, even
+	// while no tracked pod runs. An error leaves the answer to the nodes.
+	Allowed func(ctx context.Context) (bool, error)
 }
 
 // Poller samples the tracked pods' nodes every interval and hands the
@@ -42,6 +47,7 @@ type Poller struct {
 	sampler *Sampler
 
 	mu        sync.Mutex
+	asked     bool                  // Allowed was asked once
 	forbidden error                 // why access is refused; nil when it is not
 	retryAt   time.Time             // when to try again after a refusal
 	refusals  int                   // refusals in a row
@@ -98,7 +104,7 @@ func (p *Poller) Poll(ctx context.Context) {
 	p.mu.Lock()
 	skip := p.forbidden != nil && now.Before(p.retryAt)
 	p.mu.Unlock()
-	if skip {
+	if skip || !p.permitted(ctx, now) {
 		return
 	}
 	byNode := map[string]map[string]Pod{}
@@ -153,6 +159,29 @@ func (p *Poller) Poll(ctx context.Context) {
 			p.log.Warn("resource samples queued, store write failed", "err", err)
 		}
 	}
+}
+
+// permitted asks opts.Allowed, at the first poll and while access is
+// refused, and reports whether to go on polling the nodes.
+func (p *Poller) permitted(ctx context.Context, now time.Time) bool {
+	p.mu.Lock()
+	ask := p.opts.Allowed != nil && (!p.asked || p.forbidden != nil)
+	p.asked = true
+	p.mu.Unlock()
+	if !ask {
+		return true
+	}
+	ok, err := p.opts.Allowed(ctx)
+	switch {
+	case err != nil:
+		p.log.Debug("cannot review access to kubelet stats; the nodes will tell", "err", err)
+		return true
+	case !ok:
+		p.failed(ctx, "", fmt.Errorf("%w: the API server's access review denies get on nodes/proxy", ErrForbidden), now)
+		return false
+	}
+	p.allowed()
+	return true
 }
 
 // look reads one node's Summary and cAdvisor metrics. A failure of cAdvisor
