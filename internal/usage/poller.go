@@ -122,7 +122,7 @@ func (p *Poller) Poll(ctx context.Context) {
 		sem  = make(chan struct{}, maxParallel)
 		mu   sync.Mutex
 		all  model.Facts
-		seen bool // access was not refused for some node
+		seen bool // some node answered
 	)
 	for node, pods := range byNode {
 		if !p.due(node, now) {
@@ -134,11 +134,6 @@ func (p *Poller) Poll(ctx context.Context) {
 			l, err := p.look(ctx, node, now)
 			if err != nil {
 				p.failed(ctx, node, err, now)
-				if !errors.Is(err, ErrForbidden) {
-					mu.Lock()
-					seen = true // not refused: the API server let the request through
-					mu.Unlock()
-				}
 				return
 			}
 			p.answered(node)
