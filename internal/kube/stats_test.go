@@ -97,15 +97,22 @@ func (s *sampleSink) Add(_ context.Context, f model.Facts) error {
 	return nil
 }
 
-func TestNodeStatsDegrade(t *testing.T) {
-	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+// serveAPI starts an apiServer on loopback and returns a client of it.
+func serveAPI(t *testing.T, start time.Time) (*apiServer, kubernetes.Interface) {
+	t.Helper()
 	api := &apiServer{requests: map[string]int{}, stats: start}
 	srv := httptest.NewServer(api)
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	client, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return api, client
+}
+
+func TestNodeStatsDegrade(t *testing.T) {
+	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	api, client := serveAPI(t, start)
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	sink := &sampleSink{}
@@ -158,7 +165,7 @@ func TestNodeStatsDegrade(t *testing.T) {
 	for at := 75; at <= 200; at += 15 {
 		poll(time.Duration(at) * time.Second)
 	}
-	err = p.Status()
+	err := p.Status()
 	if err == nil || !errors.Is(err, usage.ErrForbidden) || !strings.Contains(err.Error(), "nodes/proxy") {
 		t.Fatalf("Status after a 403 = %v, want ErrForbidden naming nodes/proxy", err)
 	}
@@ -184,14 +191,8 @@ func TestNodeStatsDegrade(t *testing.T) {
 // the first poll even while no tracked pod runs, and its grant at a retry.
 func TestAccessReview(t *testing.T) {
 	start := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
-	api := &apiServer{requests: map[string]int{}, stats: start}
+	api, client := serveAPI(t, start)
 	api.forbid.Store(true)
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	client, err := kubernetes.NewForConfig(&rest.Config{Host: srv.URL})
-	if err != nil {
-		t.Fatal(err)
-	}
 	var logs bytes.Buffer
 	now := start
 	stats := NewNodeStats(client)
