@@ -24,7 +24,7 @@ prometheus: ## Debian's prometheus for the metrics tests, installed when missing
 	@[ "$$BATCHLENS_SKIP_PROMETHEUS" = 1 ] || bash .ci/install-prometheus
 
 race: ## the concurrent packages under the race detector
-	$(GO) test -race -count=1 ./internal/kube/ ./internal/cli/ ./internal/store/... ./internal/query/ ./internal/web/ ./internal/demo/ ./internal/metrics/
+	$(GO) test -race -count=1 ./internal/kube/ ./internal/usage/ ./internal/cli/ ./internal/store/... ./internal/query/ ./internal/web/ ./internal/demo/ ./internal/metrics/
 
 vet:
 	$(GO) vet ./...

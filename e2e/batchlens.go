@@ -156,6 +156,7 @@ func (b *instance) widgets(ctx context.Context, id string, q url.Values) (map[st
 type widget struct {
 	ID        string              `json:"id"`
 	Available bool                `json:"available"`
+	Reason    string              `json:"reason"`
 	Value     *float64            `json:"value"`
 	Values    map[string]*float64 `json:"values"`
 	Rows      []struct {
@@ -167,13 +168,20 @@ type widget struct {
 	Total *int64 `json:"total"`
 }
 
+// usageRefused starts the warning batchlens logs once when it may not read the kubelets' stats.
+const usageRefused = "resource usage unavailable: no permission"
+
 // forbidden reports log lines that show an authorization failure, except those logged while
 // the API server was restarting (within one of the windows): a starting API server answers 403
 // to every request until its RBAC caches have synced, whatever the caller's rights.
+//
+// batchlens' one warning that it may not read the kubelets' stats (usageRefused) is not one: that
+// permission is optional, and its absence is checked on its own.
 func forbidden(logs string, windows [][2]time.Time) (bad []string, excused int) {
 	for _, l := range strings.Split(logs, "\n") {
 		low := strings.ToLower(l)
-		if !strings.Contains(low, "forbidden") && !strings.Contains(low, " 403") && !strings.Contains(low, "unauthorized") {
+		if !strings.Contains(low, "forbidden") && !strings.Contains(low, " 403") && !strings.Contains(low, "unauthorized") ||
+			strings.Contains(l, usageRefused) {
 			continue
 		}
 		if at, ok := klogTime(l); ok && slices.ContainsFunc(windows, func(w [2]time.Time) bool {

@@ -109,6 +109,10 @@ func TestEndToEnd(t *testing.T) {
 	// bound only to its ClusterRole; the namespaced one as a second ServiceAccount bound only to
 	// deploy/rbac-namespace.yaml's Role in two namespaces. The rules are the shipped files'.
 	apply(ctx, t, p.Admin, filepath.Join(repo, "deploy", "rbac.yaml"), nil)
+	// The cluster-wide ServiceAccount also gets the optional nodes/proxy
+	// role for resource usage; the namespaced one does not, so it shows
+	// how batchlens degrades without it.
+	apply(ctx, t, p.Admin, filepath.Join(repo, "deploy", "rbac-usage.yaml"), nil)
 	if _, err := p.Admin.CoreV1().ServiceAccounts("batchlens").Create(ctx, &corev1.ServiceAccount{
 		ObjectMeta: metav1.ObjectMeta{Name: "batchlens-scoped"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -220,6 +224,18 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	check(ns, scoped)
+	// Resource usage: without get on nodes/proxy the widgets say why they
+	// are unavailable, and everything else above still matched.
+	for _, b := range []*instance{ref, ns} {
+		eng, err := b.widgets(ctx, "engineering", url.Values{"last": {"1h"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := eng["cpu_by_cronjob"]
+		if refused := b == ns; w.Available == refused || refused != strings.Contains(w.Reason, "nodes/proxy") {
+			t.Errorf("%s: cpu_by_cronjob available %v, reason %q", b.name, w.Available, w.Reason)
+		}
+	}
 	ph.done("compare widgets with the ground truth")
 
 	// The killed instance: nothing counted twice (no widget above the reference, which equals
@@ -246,6 +262,9 @@ func TestEndToEnd(t *testing.T) {
 		bad, excused := forbidden(b.logs(), restart)
 		if len(bad) > 0 {
 			t.Errorf("%s logged authorization failures:\n%s", b.name, strings.Join(bad, "\n"))
+		}
+		if n := strings.Count(b.logs(), usageRefused); b == ns && n != 1 {
+			t.Errorf("%s, without get on nodes/proxy, warned %d times that resource usage is unavailable, want once", b.name, n)
 		}
 		t.Logf("%s: %d authorization failures logged while the API server restarted (it answers 403 until its RBAC caches sync)", b.name, excused)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/batchlens/batchlens/internal/store"
 	"github.com/batchlens/batchlens/internal/store/sqlite"
 	"github.com/batchlens/batchlens/internal/ui"
+	rusage "github.com/batchlens/batchlens/internal/usage"
 	"github.com/batchlens/batchlens/internal/web"
 )
 
@@ -27,6 +28,10 @@ type common struct {
 	logLevel  string
 	dogstatsd string
 	statsdInt time.Duration
+	// Resource usage: how often kubelets are sampled, how long raw
+	// samples and per-CronJob rollups are kept.
+	sampleInterval          time.Duration
+	retentionRaw, retention time.Duration
 }
 
 func (c *common) register(f *flags, defaultDB string) {
@@ -35,20 +40,40 @@ func (c *common) register(f *flags, defaultDB string) {
 	f.string(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.string(&c.dogstatsd, "dogstatsd", "", "DogStatsD address (host:port, unix:///path) to send the exact counts to (default: none)")
 	f.duration(&c.statsdInt, "dogstatsd-interval", 10*time.Second, "how often --dogstatsd sends")
+	f.duration(&c.sampleInterval, "sample-interval", 15*time.Second, "how often the kubelets' resource usage is sampled")
+	f.days(&c.retentionRaw, "retention-raw", 7*24*time.Hour, "how long raw usage samples are kept (e.g. 7d)")
+	f.days(&c.retention, "retention-rollup", 90*24*time.Hour, "how long per-CronJob usage rollups are kept (e.g. 90d)")
+}
+
+// check refuses settings that cannot work.
+func (c *common) check() error {
+	switch {
+	case c.sampleInterval < time.Second:
+		return fmt.Errorf("--sample-interval %s: want at least 1s", c.sampleInterval)
+	case c.retentionRaw <= 0 || c.retention <= 0:
+		return fmt.Errorf("--retention-raw and --retention-rollup must be positive")
+	}
+	return nil
 }
 
 // app is the part of the pipeline after the ledger: store, batching writer
 // and HTTP server.
 type app struct {
-	log     *slog.Logger
-	store   store.Store
-	batcher *store.Batcher
-	ln      net.Listener
-	statsd  *statsd.Client // nil without --dogstatsd
-	every   time.Duration  // how often statsd sends
+	log       *slog.Logger
+	store     store.Store
+	batcher   *store.Batcher
+	ln        net.Listener
+	statsd    *statsd.Client // nil without --dogstatsd
+	every     time.Duration  // how often statsd sends
+	retention rusage.Retention
+	// usage reports whether resource usage can be sampled (nil: it can).
+	usage func() error
 }
 
 func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
+	if err := c.check(); err != nil {
+		return nil, err
+	}
 	st, err := sqlite.Open(ctx, c.db)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", c.db, err)
@@ -59,10 +84,11 @@ func openApp(ctx context.Context, c common, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("listen on %s: %w", c.listen, err)
 	}
 	a := &app{
-		log:     log,
-		store:   st,
-		batcher: store.NewBatcher(st, log, 5000, 250*time.Millisecond),
-		ln:      ln,
+		log:       log,
+		store:     st,
+		batcher:   store.NewBatcher(st, log, 5000, 250*time.Millisecond),
+		ln:        ln,
+		retention: rusage.Retention{Raw: c.retentionRaw, Rollup: c.retention},
 	}
 	if c.dogstatsd != "" {
 		if c.statsdInt <= 0 {
@@ -100,6 +126,9 @@ func (a *app) run(ctx context.Context, ready func() error, workers ...func(conte
 		defer a.statsd.Close()
 		workers = append(workers, metrics.NewStatsD(a.statsd, a.store, time.Now, a.log, a.every).Run)
 	}
+	if a.usage != nil {
+		engine.WithUsageStatus(a.usage)
+	}
 	srv := &http.Server{
 		Handler: web.New(engine, a.log, web.WithReady(ready),
 			web.WithHandler("GET /metrics", metrics.Handler(collector, a.log)),
@@ -125,6 +154,7 @@ func (a *app) run(ctx context.Context, ready func() error, workers ...func(conte
 		defer cancel()
 		return srv.Shutdown(sctx)
 	})
+	g.Go(func() error { return a.retention.Run(gctx, a.store, a.log) })
 	for _, w := range workers {
 		g.Go(func() error { return w(gctx) })
 	}

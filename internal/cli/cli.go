@@ -91,6 +91,19 @@ func (f *flags) duration(p *time.Duration, name string, def time.Duration, help 
 	f.DurationVar(p, name, def, help+" (env "+envName(name)+")")
 }
 
+// days is a duration flag that also takes whole days ("7d").
+func (f *flags) days(p *time.Duration, name string, def time.Duration, help string) {
+	*p = def
+	f.Func(name, help+" (env "+envName(name)+")", func(s string) error {
+		d, err := parseDays(s)
+		if err != nil {
+			return err
+		}
+		*p = d
+		return nil
+	})
+}
+
 func (f *flags) strings(p *[]string, name, help string) {
 	f.lists[name] = true
 	f.Func(name, help+"; repeatable (env "+envName(name)+", comma-separated)", func(s string) error {

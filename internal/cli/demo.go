@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/batchlens/batchlens/internal/kube"
 	"github.com/batchlens/batchlens/internal/ledger"
 	"github.com/batchlens/batchlens/internal/sim"
+	rusage "github.com/batchlens/batchlens/internal/usage"
 )
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -91,13 +93,40 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		w := kube.New(cl.Client, a.batcher, log, kube.Options{Cluster: cluster})
 		watcher.Store(w)
-		errc := make(chan error, 1)
+		errc := make(chan error, 3)
 		go func() { errc <- w.Run(ctx) }()
-		if err := demo.Live(ctx, s, cl, time.Second); err != nil {
+		// Resource usage: the simulated kubelets, sampled live from now on,
+		// and the history behind, newest day first.
+		var mu sync.Mutex
+		kubelets := &demo.Kubelets{Truth: s.Truth(), Clock: time.Now, Mu: &mu}
+		poller := rusage.NewPoller(kubelets, a.batcher, log, rusage.PollerOptions{
+			Cluster: cluster, Interval: c.sampleInterval, Pods: kubelets.Pods,
+		})
+		go func() { errc <- poller.Run(ctx) }()
+		go func() { errc <- sampleHistory(ctx, s.Truth(), &mu, a, cluster, now.Add(-hist), now, c.sampleInterval) }()
+		if err := demo.Live(ctx, s, cl, time.Second, &mu); err != nil {
 			return err
 		}
 		return <-errc
 	})
+}
+
+// sampleHistory samples the simulated kubelets over [from, to), a day at a
+// time, newest first.
+func sampleHistory(ctx context.Context, truth *sim.Truth, mu *sync.Mutex, a *app, cluster string, from, to time.Time, interval time.Duration) error {
+	start := time.Now()
+	for hi := to; hi.After(from); hi = hi.Add(-24 * time.Hour) {
+		lo := hi.Add(-24 * time.Hour)
+		if lo.Before(from) {
+			lo = from
+		}
+		if err := demo.SampleHistory(ctx, truth, mu, a.batcher, cluster, lo, hi, interval, nil); err != nil {
+			return err
+		}
+		a.log.Info("backfilling resource usage, newest day first", "from", lo.Format(time.RFC3339), "elapsed", time.Since(start).Round(time.Millisecond))
+	}
+	<-ctx.Done()
+	return nil
 }
 
 // parseDays parses a Go duration, also accepting whole days ("7d").

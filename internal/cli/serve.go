@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/batchlens/batchlens/internal/kube"
+	rusage "github.com/batchlens/batchlens/internal/usage"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -49,11 +50,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	w := kube.New(client, a.batcher, log, wopts)
+	stats := kube.NewNodeStats(client)
+	poller := rusage.NewPoller(stats, a.batcher, log, rusage.PollerOptions{
+		Cluster: cluster, Interval: c.sampleInterval, Pods: w.TrackedPods, Allowed: stats.Allowed,
+	})
+	a.usage = poller.Status
 	fmt.Fprintf(stdout, "batchlens %s watching %s (cluster %q); dashboards at %s\n", version, cfg.Host, cluster, a.url())
 	start := time.Now()
 	return a.run(ctx, w.Ready, func(ctx context.Context) error {
 		err := w.Run(ctx)
 		log.Info("watch ended", "after", time.Since(start).Round(time.Second))
 		return err
-	})
+	}, poller.Run)
 }

@@ -54,6 +54,7 @@ func All() []Dashboard {
 // construction.
 func widgets() map[string]Widget {
 	count := func(m store.Metric) Query { return Query{Source: SourceCount, Metric: m} }
+	usage := func(s Source, q Quantity) Query { return Query{Source: s, Quantity: q} }
 	ws := []Widget{
 		{
 			ID: "jobs", Title: "Number of Jobs", Kind: KindValue, Available: true,
@@ -121,20 +122,64 @@ func widgets() map[string]Widget {
 			Query:       Query{Source: SourceEvents, Metric: store.Events, Limit: 50},
 		},
 
-		// Resource usage and pod/container detail come with a later issue;
-		// docs/widgets.md does not define them yet, so they carry no query.
-		{ID: "cronjob_resources", Title: "CronJob Resource Consumption", Kind: KindTable,
-			Description: "Resource usage (CPU, memory, disk, network) of each CronJob's pods over the range."},
-		{ID: "cpu_by_cronjob", Title: "CPU Usage by Cron Job", Kind: KindTimeseries,
-			Description: "CPU used by the pods of each CronJob over time."},
-		{ID: "memory_by_cronjob", Title: "Memory Usage by Cron Job", Kind: KindTimeseries,
-			Description: "Memory used by the pods of each CronJob over time."},
-		{ID: "disk_by_cronjob", Title: "Disk Usage by Cron Job", Kind: KindTimeseries,
-			Description: "Disk used by the pods of each CronJob over time."},
-		{ID: "network_by_cronjob", Title: "Network Usage by Cron Job", Kind: KindTimeseries,
-			Description: "Network traffic of the pods of each CronJob over time."},
-		{ID: "network_errors_by_cronjob", Title: "Network Errors by Cron Job", Kind: KindTimeseries,
-			Description: "Network errors of the pods of each CronJob over time."},
+		{
+			ID: "cronjob_resources", Title: "CronJob Resource Consumption", Kind: KindTable, Available: true,
+			Description: "One row per CronJob with usage in the range, most CPU first: average and peak CPU, core-seconds, average and peak memory, peak share of the memory limit, GB-seconds, disk and network bytes, network errors, and OOM risk (a run peaked over 90% of a container's memory limit).",
+			Query:       Query{Source: SourceCronJobResources},
+		},
+		{
+			ID: "cpu_by_cronjob", Title: "CPU Usage by Cron Job", Kind: KindTimeseries, Unit: UnitCores, Available: true,
+			Description: "Average CPU cores used by each CronJob's pods in each bucket (core-seconds ÷ bucket seconds); the 10 highest CronJobs.",
+			Query:       usage(SourceUsageByCronJob, QuantityCPU),
+		},
+		{
+			ID: "memory_by_cronjob", Title: "Memory Usage by Cron Job", Kind: KindTimeseries, Unit: UnitBytes, Available: true,
+			Description: "Average memory working set of each CronJob's pods in each bucket (byte-seconds ÷ bucket seconds); the 10 highest CronJobs.",
+			Query:       usage(SourceUsageByCronJob, QuantityMemory),
+		},
+		{
+			ID: "disk_by_cronjob", Title: "Disk Usage by Cron Job", Kind: KindTimeseries, Unit: UnitBytesPerSecond, Available: true,
+			Description: "Disk bytes read and written by each CronJob's pods per second of each bucket; the 10 highest CronJobs.",
+			Query:       usage(SourceUsageByCronJob, QuantityDisk),
+		},
+		{
+			ID: "network_by_cronjob", Title: "Network Usage by Cron Job", Kind: KindTimeseries, Unit: UnitBytesPerSecond, Available: true,
+			Description: "Network bytes received and sent by each CronJob's pods per second of each bucket; the 10 highest CronJobs.",
+			Query:       usage(SourceUsageByCronJob, QuantityNetwork),
+		},
+		{
+			ID: "network_errors_by_cronjob", Title: "Network Errors by Cron Job", Kind: KindTimeseries, Available: true,
+			Description: "Network receive and transmit errors of each CronJob's pods in each bucket; the 10 highest CronJobs.",
+			Query:       usage(SourceUsageByCronJob, QuantityNetworkErrors),
+		},
+		{
+			ID: "cpu_by_pod", Title: "CPU by Pod (with Request and Limit)", Kind: KindTimeseries, Unit: UnitCores, Available: true,
+			Description: "Average CPU cores used by each of the 10 pods with samples in the range that used the most CPU over their life, over the sampled time of each bucket, with the pod's request and limit.",
+			Query:       usage(SourceUsageByPod, QuantityCPU),
+		},
+		{
+			ID: "memory_by_pod", Title: "Memory by Pod (with Limit)", Kind: KindTimeseries, Unit: UnitBytes, Available: true,
+			Description: "Peak memory working set in each bucket of each of the 10 pods with samples in the range that used the most CPU over their life, with the pod's request and limit.",
+			Query:       usage(SourceUsageByPod, QuantityMemory),
+		},
+		{
+			ID: "ephemeral_storage_by_pod", Title: "Ephemeral Storage by Pod", Kind: KindTimeseries, Unit: UnitBytes, Available: true,
+			Description: "Peak ephemeral storage used in each bucket by each of the 10 pods with samples in the range that used the most CPU over their life, with the pod's limit.",
+			Query:       usage(SourceUsageByPod, QuantityStorage),
+		},
+		{
+			ID: "network_by_pod", Title: "Network by Pod", Kind: KindTimeseries, Unit: UnitBytesPerSecond, Available: true,
+			Description: "Network bytes received and sent per sampled second of each bucket by each of the 10 pods with samples in the range that used the most CPU over their life.",
+			Query:       usage(SourceUsageByPod, QuantityNetwork),
+		},
+		{
+			ID: "network_errors_by_pod", Title: "Network Errors by Pod", Kind: KindTimeseries, Available: true,
+			Description: "Network receive and transmit errors in each bucket of each of the 10 pods with samples in the range that used the most CPU over their life.",
+			Query:       usage(SourceUsageByPod, QuantityNetworkErrors),
+		},
+
+		// Pod and container detail comes with a later issue; docs/widgets.md
+		// does not define these yet, so they carry no query.
 		{ID: "pods_by_phase", Title: "Pods by Phase", Kind: KindTimeseries,
 			Description: "Pods in each phase over time."},
 		{ID: "containers_by_state", Title: "Containers by State", Kind: KindTimeseries,
@@ -154,16 +199,6 @@ func widgets() map[string]Widget {
 			Description: "Container restarts that began in the range, one series per container name; values gives each container's number; they add up to container_restarts.",
 			Query:       Query{Source: SourceBreakdown, Breakdown: store.RestartsByContainer},
 		},
-		{ID: "cpu_by_pod", Title: "CPU by Pod (with Request and Limit)", Kind: KindTimeseries,
-			Description: "CPU used by each pod over time, with its request and limit."},
-		{ID: "memory_by_pod", Title: "Memory by Pod (with Limit)", Kind: KindTimeseries,
-			Description: "Memory used by each pod over time, with its limit."},
-		{ID: "ephemeral_storage_by_pod", Title: "Ephemeral Storage by Pod", Kind: KindTimeseries,
-			Description: "Ephemeral storage used by each pod over time."},
-		{ID: "network_by_pod", Title: "Network by Pod", Kind: KindTimeseries,
-			Description: "Network traffic of each pod over time."},
-		{ID: "network_errors_by_pod", Title: "Network Errors by Pod", Kind: KindTimeseries,
-			Description: "Network errors of each pod over time."},
 		{ID: "pod_states", Title: "Pod States", Kind: KindTable,
 			Description: "Each pod's phase, container states, reasons and restarts."},
 	}

@@ -26,8 +26,13 @@ const (
 	KindEvents     Kind = "events"     // a list of Kubernetes events
 )
 
-// UnitPercent is the unit of rates; counts have no unit ("").
-const UnitPercent = "%"
+// Units. Counts have no unit ("").
+const (
+	UnitPercent        = "%"       // rates
+	UnitCores          = "cores"   // CPU
+	UnitBytes          = "bytes"   // memory, storage
+	UnitBytesPerSecond = "bytes/s" // disk and network throughput
+)
 
 // Source names how a widget's numbers are computed from the store.
 type Source string
@@ -58,7 +63,36 @@ const (
 	// SourceEvents: store.RecentEvents, at most Limit events; the total is
 	// the sum of Count(Metric).
 	SourceEvents Source = "events"
+	// SourceUsageByCronJob: one series per CronJob (the 10 highest over
+	// the range, then "other") of Quantity, from store.UsageByCronJob.
+	SourceUsageByCronJob Source = "usage_by_cronjob"
+	// SourceUsageByPod: one series per pod (the 10 that used the most CPU
+	// in the range) of Quantity, with the pod's request and limit, from
+	// store.UsageByPod.
+	SourceUsageByPod Source = "usage_by_pod"
+	// SourceCronJobResources: a table of every CronJob's usage over the
+	// range, from store.UsageByCronJob.
+	SourceCronJobResources Source = "cronjob_resources"
 )
+
+// Quantity is which resource a usage widget shows.
+type Quantity string
+
+// The quantities; docs/widgets.md defines each per source.
+const (
+	QuantityCPU           Quantity = "cpu"
+	QuantityMemory        Quantity = "memory"
+	QuantityDisk          Quantity = "disk"    // disk I/O, read and written
+	QuantityStorage       Quantity = "storage" // ephemeral storage used
+	QuantityNetwork       Quantity = "network" // bytes received and sent
+	QuantityNetworkErrors Quantity = "network_errors"
+)
+
+// Usage reports whether the source reads resource usage (sampled from the
+// kubelets, so unavailable when batchlens may not read their stats).
+func (s Source) Usage() bool {
+	return s == SourceUsageByCronJob || s == SourceUsageByPod || s == SourceCronJobResources
+}
 
 // Query says what computes a widget.
 type Query struct {
@@ -67,6 +101,7 @@ type Query struct {
 	Denominator store.Metric    // SourceRatio only
 	Limit       int             // SourceTopCronJobs and SourceEvents only
 	Breakdown   store.Breakdown // SourceBreakdown only
+	Quantity    Quantity        // SourceUsageByCronJob and SourceUsageByPod only
 }
 
 // Widget is one widget of a dashboard.
@@ -133,6 +168,10 @@ func (w Widget) Validate() error {
 		SourceTopCronJobs: KindToplist,
 		SourceEvents:      KindEvents,
 		SourceBreakdown:   KindTimeseries,
+
+		SourceUsageByCronJob:   KindTimeseries,
+		SourceUsageByPod:       KindTimeseries,
+		SourceCronJobResources: KindTable,
 	}
 	k, ok := want[q.Source]
 	if !ok {
@@ -163,7 +202,18 @@ func (w Widget) Validate() error {
 	if (q.Source == SourceTopCronJobs || q.Source == SourceEvents) != (q.Limit > 0) {
 		return fmt.Errorf("widget %s: limit %d does not fit source %s", w.ID, q.Limit, q.Source)
 	}
-	if w.Unit != "" && w.Unit != UnitPercent {
+	byCronJob := map[Quantity]string{QuantityCPU: UnitCores, QuantityMemory: UnitBytes, QuantityDisk: UnitBytesPerSecond,
+		QuantityNetwork: UnitBytesPerSecond, QuantityNetworkErrors: ""}
+	byPod := map[Quantity]string{QuantityCPU: UnitCores, QuantityMemory: UnitBytes, QuantityStorage: UnitBytes,
+		QuantityNetwork: UnitBytesPerSecond, QuantityNetworkErrors: ""}
+	units := map[Source]map[Quantity]string{SourceUsageByCronJob: byCronJob, SourceUsageByPod: byPod}[q.Source]
+	if unit, ok := units[q.Quantity]; units != nil && (!ok || unit != w.Unit) {
+		return fmt.Errorf("widget %s: quantity %q with unit %q does not fit source %s", w.ID, q.Quantity, w.Unit, q.Source)
+	}
+	if units == nil && q.Quantity != "" {
+		return fmt.Errorf("widget %s: source %s takes no quantity", w.ID, q.Source)
+	}
+	if w.Unit != "" && w.Unit != UnitPercent && units == nil {
 		return fmt.Errorf("widget %s: unknown unit %q", w.ID, w.Unit)
 	}
 	return nil

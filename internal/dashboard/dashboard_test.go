@@ -103,12 +103,15 @@ func TestTitlesFollowSeed(t *testing.T) {
 	}
 }
 
-// TestAvailability pins which widgets have numbers today. The resource and
-// detail widgets must stay unavailable until docs/widgets.md defines them.
+// TestAvailability pins which widgets have numbers today. The detail
+// widgets must stay unavailable until docs/widgets.md defines them.
 func TestAvailability(t *testing.T) {
 	available := []string{"jobs", "success_rate", "failure_rate", "pods_failed", "pods_oom",
 		"container_restarts", "pods_crashloop", "pods_pending", "jobs_succeeded", "jobs_failed",
-		"pods_bad_phase", "top_cronjobs", "events", "waiting_reasons", "terminated_reasons", "restarts_by_container"}
+		"pods_bad_phase", "top_cronjobs", "events", "waiting_reasons", "terminated_reasons", "restarts_by_container",
+		"cronjob_resources", "cpu_by_cronjob", "memory_by_cronjob", "disk_by_cronjob", "network_by_cronjob",
+		"network_errors_by_cronjob", "cpu_by_pod", "memory_by_pod", "ephemeral_storage_by_pod", "network_by_pod",
+		"network_errors_by_pod"}
 	for _, d := range All() {
 		for _, w := range d.Widgets() {
 			if want := slices.Contains(available, w.ID); w.Available != want {
@@ -181,4 +184,9 @@ func TestValidateRejects(t *testing.T) {
 	f("events without limit", Widget{ID: "x", Kind: KindEvents, Available: true, Query: Query{Source: SourceEvents, Metric: "events"}})
 	f("unavailable with query", Widget{ID: "x", Kind: KindValue, Query: Query{Source: SourceCount, Metric: "restarts"}})
 	f("bad unit", Widget{ID: "x", Kind: KindValue, Unit: "ms", Available: true, Query: Query{Source: SourceCount, Metric: "restarts"}})
+	f("usage unit on a count", Widget{ID: "x", Kind: KindValue, Unit: UnitCores, Available: true, Query: Query{Source: SourceCount, Metric: "restarts"}})
+	f("usage without quantity", Widget{ID: "x", Kind: KindTimeseries, Unit: UnitCores, Available: true, Query: Query{Source: SourceUsageByPod}})
+	f("quantity of another source", Widget{ID: "x", Kind: KindTimeseries, Unit: UnitBytes, Available: true, Query: Query{Source: SourceUsageByCronJob, Quantity: QuantityStorage}})
+	f("quantity with the wrong unit", Widget{ID: "x", Kind: KindTimeseries, Unit: UnitBytes, Available: true, Query: Query{Source: SourceUsageByCronJob, Quantity: QuantityCPU}})
+	f("quantity on a count", Widget{ID: "x", Kind: KindValue, Available: true, Query: Query{Source: SourceCount, Metric: "restarts", Quantity: QuantityCPU}})
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -241,7 +242,7 @@ func compareWidgets(t *testing.T, st store.Store, truth *sim.Truth, end time.Tim
 // widgetValue is a widget's headline figure in a comparable form.
 func widgetValue(w query.Widget) (any, bool) {
 	switch {
-	case !w.Available:
+	case !w.Available, w.SeriesInfo != nil, w.Table != nil: // usage: see TestUsageProfile
 		return nil, false
 	case w.Value != nil:
 		if !w.Value.Valid {
@@ -264,4 +265,80 @@ func widgetValue(w query.Widget) (any, bool) {
 		return float64(*w.Total), true
 	}
 	return nil, false
+}
+
+// TestUsageProfile samples 12 simulated hours of the fleet's kubelets
+// through the Poller (Summary API and cAdvisor documents decoded as from a
+// real kubelet) into SQLite, and checks the resource widgets against the
+// usage profile: each CronJob's core-seconds within what sampling every
+// interval can miss, and the OOM-risk flag.
+func TestUsageProfile(t *testing.T) {
+	ctx := context.Background()
+	const interval = 15 * time.Second
+	s := sim.New(sim.Config{Cluster: cluster, Fleet: sim.DefaultFleet(), Seed: 5, Start: simStart})
+	end := simStart.Add(12 * time.Hour)
+	ops := s.Advance(end)
+	st := openStore(t)
+	b := store.NewBatcher(st, quiet(), 5000, time.Hour)
+	if _, err := Backfill(ctx, &ledger.Ledger{Cluster: cluster}, b, ops, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := SampleHistory(ctx, s.Truth(), &sync.Mutex{}, b, cluster, simStart, end, interval, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, r := range []struct{ from, to time.Time }{{simStart, end}, {simStart.Add(2 * time.Hour), simStart.Add(5 * time.Hour)}} {
+		bk := store.Buckets{From: r.from, To: r.to, Step: 15 * time.Minute}
+		got, err := st.UsageTotals(ctx, bk, store.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byName := map[string]store.Usage{}
+		for _, c := range got {
+			byName[c.Namespace+"/"+c.CronJob] = c.Usage
+		}
+		truth := s.Truth().Usage(r.from, r.to, store.Filter{}, interval)
+		if len(truth) < 15 {
+			t.Fatalf("only %d CronJobs used resources", len(truth))
+		}
+		for _, u := range truth {
+			name := u.Namespace + "/" + u.CronJob
+			cpu := float64(byName[name].CPUNanos) / 1e9
+			// A sample's usage counts in its minute: at the range's
+			// edges up to a minute of usage moves in or out.
+			slack := u.CPUSeconds / r.to.Sub(r.from).Seconds() * 60 * 2
+			if cpu > u.CPUSeconds+slack+1e-6 || cpu < u.CPUSeconds-u.Unseen-slack-1e-6 {
+				t.Errorf("%s %s..%s: %.3f core-seconds sampled, truth %.3f (up to %.3f unseen)",
+					name, r.from.Format(time.TimeOnly), r.to.Format(time.TimeOnly), cpu, u.CPUSeconds, u.Unseen)
+			}
+		}
+	}
+
+	// The OOM-risk flag: rules-backtest creeps to 93% of its limit; a
+	// CronJob whose pods never went over 90% is never flagged.
+	e := query.New(st, func() time.Time { return end })
+	d, err := e.Dashboard(ctx, "engineering", query.Params{From: simStart, To: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	truth := map[string]float64{}
+	for _, u := range s.Truth().Usage(simStart, end, store.Filter{}, interval) {
+		truth[u.Namespace+"/"+u.CronJob] = u.PeakRatio
+	}
+	flagged := false
+	for _, row := range d.Sections[0].Widgets[9].Table.Rows {
+		name := row.Namespace + "/" + row.CronJob
+		if row.OOMRisk && truth[name] <= store.OOMRiskRatio {
+			t.Errorf("%s flagged at OOM risk, but its pods peaked at %.0f%% of their limit", name, 100*truth[name])
+		}
+		if name == "fraud/rules-backtest" {
+			flagged = row.OOMRisk
+		}
+	}
+	if !flagged {
+		t.Error("fraud/rules-backtest, whose memory creeps to 93% of its limit, is not flagged")
+	}
 }

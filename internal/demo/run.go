@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -125,8 +126,9 @@ func Seed(ctx context.Context, c *Cluster, objs []runtime.Object) error {
 }
 
 // Live advances the simulation with the wall clock every tick and applies
-// its ops to the cluster, until ctx ends.
-func Live(ctx context.Context, s *sim.Sim, c *Cluster, tick time.Duration) error {
+// its ops to the cluster, until ctx ends. It holds mu while the simulation
+// advances, so that readers of its Truth (Kubelets) may take turns with it.
+func Live(ctx context.Context, s *sim.Sim, c *Cluster, tick time.Duration, mu *sync.Mutex) error {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
@@ -134,7 +136,10 @@ func Live(ctx context.Context, s *sim.Sim, c *Cluster, tick time.Duration) error
 		case <-ctx.Done():
 			return nil
 		case now := <-t.C:
-			for _, op := range s.Advance(now) {
+			mu.Lock()
+			ops := s.Advance(now)
+			mu.Unlock()
+			for _, op := range ops {
 				if err := c.Apply(ctx, op); err != nil {
 					return err
 				}

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	batchlisters "k8s.io/client-go/listers/batch/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/batchlens/batchlens/internal/ledger"
@@ -49,6 +50,7 @@ type Watcher struct {
 	ledger    *ledger.Ledger
 	informers []cache.SharedIndexInformer
 	jobs      []batchlisters.JobLister
+	pods      []corelisters.PodLister
 	handled   atomic.Uint64
 	ready     atomic.Bool
 }
@@ -84,13 +86,14 @@ func New(client kubernetes.Interface, sink Sink, log *slog.Logger, opts Options)
 			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 				return batch.CronJobs(ns).Watch(ctx, o)
 			})
-		w.informer(&corev1.Pod{}, workload,
+		pods := w.informer(&corev1.Pod{}, workload,
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return core.Pods(ns).List(ctx, o)
 			},
 			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
 				return core.Pods(ns).Watch(ctx, o)
 			})
+		w.pods = append(w.pods, corelisters.NewPodLister(pods.GetIndexer()))
 		w.informer(&corev1.Event{}, nil,
 			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
 				return core.Events(ns).List(ctx, o)

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/batchlens/batchlens/internal/model"
@@ -300,5 +301,31 @@ func TestCleanHostileText(t *testing.T) {
 		if len(s) > model.MaxMessage || !utf8.ValidString(s) {
 			t.Errorf("stored text not bounded/valid: len %d", len(s))
 		}
+	}
+}
+
+// TestPodContainers: requests and limits are facts of the pod's
+// containers; a container that sets none gives no fact.
+func TestPodContainers(t *testing.T) {
+	l := &Ledger{Cluster: "c1"}
+	p := pod("p", func(p *corev1.Pod) {
+		p.Spec.Containers = []corev1.Container{
+			{Name: "main", Resources: corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("1Gi"),
+					corev1.ResourceEphemeralStorage: resource.MustParse("2Gi")},
+				Limits: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("2Gi"),
+					corev1.ResourceEphemeralStorage: resource.MustParse("4Gi")},
+			}},
+			{Name: "sidecar", Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}}},
+			{Name: "bare"},
+		}
+	})
+	want := []model.Container{
+		{Cluster: "c1", PodUID: "pod-p", Name: "main", CPURequest: 500, CPULimit: 2000, MemoryRequest: 1 << 30,
+			MemoryLimit: 2 << 30, StorageRequest: 2 << 30, StorageLimit: 4 << 30},
+		{Cluster: "c1", PodUID: "pod-p", Name: "sidecar", MemoryLimit: 64 << 20},
+	}
+	if diff := cmp.Diff(want, l.Pod(p, false, sec(10)).Containers); diff != "" {
+		t.Errorf("containers (-want +got):\n%s", diff)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/batchlens/batchlens/internal/model"
 )
@@ -38,7 +39,7 @@ func (l *Ledger) Pod(p *corev1.Pod, deleted bool, now time.Time) model.Facts {
 		Reason:    clean(p.Status.Reason),
 		Message:   clean(p.Status.Message),
 	}
-	if ref := owner(p.OwnerReferences, "Job"); ref != nil {
+	if ref := JobOf(p); ref != nil {
 		pod.JobUID = string(ref.UID)
 		pod.JobName = ref.Name
 		if l.CronJobOf != nil {
@@ -51,7 +52,7 @@ func (l *Ledger) Pod(p *corev1.Pod, deleted bool, now time.Time) model.Facts {
 		}
 	}
 
-	facts := model.Facts{}
+	facts := model.Facts{Containers: l.containers(p)}
 	var lastFinish time.Time
 	for i := range p.Status.ContainerStatuses {
 		cs := &p.Status.ContainerStatuses[i]
@@ -163,3 +164,30 @@ func (l *Ledger) container(f *model.Facts, podUID string, cs *corev1.ContainerSt
 		})
 	}
 }
+
+// containers derives the requests and limits of the pod's containers;
+// containers that set neither give no fact.
+func (l *Ledger) containers(p *corev1.Pod) []model.Container {
+	var out []model.Container
+	for _, c := range p.Spec.Containers {
+		req, lim := c.Resources.Requests, c.Resources.Limits
+		if len(req) == 0 && len(lim) == 0 {
+			continue
+		}
+		out = append(out, model.Container{
+			Cluster:        l.Cluster,
+			PodUID:         string(p.UID),
+			Name:           c.Name,
+			CPURequest:     req.Cpu().MilliValue(),
+			CPULimit:       lim.Cpu().MilliValue(),
+			MemoryRequest:  req.Memory().Value(),
+			MemoryLimit:    lim.Memory().Value(),
+			StorageRequest: req.StorageEphemeral().Value(),
+			StorageLimit:   lim.StorageEphemeral().Value(),
+		})
+	}
+	return out
+}
+
+// JobOf is the owner reference of the Job that owns p, or nil.
+func JobOf(p *corev1.Pod) *metav1.OwnerReference { return owner(p.OwnerReferences, "Job") }

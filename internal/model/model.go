@@ -151,6 +151,53 @@ type Event struct {
 	LastSeen     time.Time
 }
 
+// Container is what one container of a pod may use, from the pod's spec:
+// its requests and limits (zero when not set). Key: (Cluster, PodUID, Name).
+type Container struct {
+	Cluster        string
+	PodUID         string
+	Name           string
+	CPURequest     int64 // millicores
+	CPULimit       int64 // millicores
+	MemoryRequest  int64 // bytes
+	MemoryLimit    int64 // bytes
+	StorageRequest int64 // ephemeral storage, bytes
+	StorageLimit   int64 // ephemeral storage, bytes
+}
+
+// Sample is what one look at a pod's kubelet saw of its resource usage:
+// gauges at At, and what its cumulative counters grew by over the Window
+// before At (the time since the previous look, or since the container
+// started for the first look). Key: (Cluster, PodUID, At).
+//
+// Namespace, CronJob and RunUID attribute the usage; an empty CronJob is
+// taken from the pod's run when the store knows it.
+type Sample struct {
+	Cluster   string
+	Namespace string
+	PodUID    string
+	Pod       string // the pod's name
+	RunUID    string // the owning Job's UID, "" for a pod without one
+	CronJob   string
+	At        time.Time
+	Window    time.Duration
+
+	CPUNanos     int64 // core-nanoseconds used in the window
+	CPUNanoCores int64 // usage at At, in billionths of a core
+	MemoryBytes  int64 // working set at At, summed over containers
+	RSSBytes     int64 // resident set at At, summed over containers
+	// MemoryRatio is the largest working set ÷ memory limit among the
+	// pod's containers that have a limit; 0 when none has one.
+	MemoryRatio  float64
+	StorageBytes int64 // ephemeral storage used at At
+	DiskRead     int64 // bytes read from disk in the window
+	DiskWrite    int64 // bytes written to disk in the window
+	NetRx        int64 // bytes received in the window
+	NetTx        int64 // bytes sent in the window
+	NetRxErrors  int64 // receive errors in the window
+	NetTxErrors  int64 // transmit errors in the window
+}
+
 // Facts is what the ledger derives from one object change, and what the
 // store writes in one transaction. Writing the same Facts again is a no-op.
 type Facts struct {
@@ -161,12 +208,14 @@ type Facts struct {
 	Restarts     []Restart
 	Waits        []Waiting
 	Events       []Event
+	Containers   []Container
+	Samples      []Sample
 }
 
 // Empty reports whether f holds no fact.
 func (f *Facts) Empty() bool {
 	return len(f.CronJobs)+len(f.Runs)+len(f.Pods)+len(f.Terminations)+
-		len(f.Restarts)+len(f.Waits)+len(f.Events) == 0
+		len(f.Restarts)+len(f.Waits)+len(f.Events)+len(f.Containers)+len(f.Samples) == 0
 }
 
 // Add appends all of g's facts to f.
@@ -178,4 +227,6 @@ func (f *Facts) Add(g Facts) {
 	f.Restarts = append(f.Restarts, g.Restarts...)
 	f.Waits = append(f.Waits, g.Waits...)
 	f.Events = append(f.Events, g.Events...)
+	f.Containers = append(f.Containers, g.Containers...)
+	f.Samples = append(f.Samples, g.Samples...)
 }

@@ -27,6 +27,7 @@ const maxParallel = 4
 type Engine struct {
 	store store.Store
 	now   func() time.Time
+	usage func() error
 }
 
 // New returns an Engine reading s. now tells the current time (time.Now
@@ -36,6 +37,15 @@ func New(s store.Store, now func() time.Time) *Engine {
 		now = time.Now
 	}
 	return &Engine{store: s, now: now}
+}
+
+// WithUsageStatus makes the resource usage widgets unavailable, with the
+// error's text as their reason, while status returns an error (for
+// example usage.Poller.Status: no permission to read kubelet stats). It
+// returns e; call it before serving.
+func (e *Engine) WithUsageStatus(status func() error) *Engine {
+	e.usage = status
+	return e
 }
 
 // Now is the Engine's current time, for ParseParams.
@@ -63,15 +73,55 @@ func (e *Engine) List() List {
 // otherwise only the store's errors (wrapped), including ctx's.
 // Independent store calls run concurrently, at most a few at a time.
 func (e *Engine) Dashboard(ctx context.Context, id string, p Params) (Dashboard, error) {
+	return e.compute(ctx, id, "", p)
+}
+
+// Widget computes one widget of dashboard id over p, asking the store only
+// what that widget needs. Its errors are Dashboard's, and one wrapping
+// ErrUnknownWidget for a widget the dashboard does not have.
+func (e *Engine) Widget(ctx context.Context, id, widget string, p Params) (Widget, error) {
+	def, ok := dashboard.Get(id)
+	if !ok {
+		return Widget{}, fmt.Errorf("%w %s", ErrUnknownDashboard, quote(id))
+	}
+	if !slices.ContainsFunc(def.Widgets(), func(w dashboard.Widget) bool { return w.ID == widget }) {
+		return Widget{}, fmt.Errorf("%w %s in dashboard %s", ErrUnknownWidget, quote(widget), id)
+	}
+	d, err := e.compute(ctx, id, widget, p)
+	if err != nil {
+		return Widget{}, err
+	}
+	for _, s := range d.Sections {
+		for _, w := range s.Widgets {
+			if w.ID == widget {
+				return w, nil
+			}
+		}
+	}
+	return Widget{}, fmt.Errorf("%w %s in dashboard %s", ErrUnknownWidget, quote(widget), id)
+}
+
+// compute computes dashboard id, or only its widget named only when that
+// is not empty.
+func (e *Engine) compute(ctx context.Context, id, only string, p Params) (Dashboard, error) {
 	def, ok := dashboard.Get(id)
 	if !ok {
 		return Dashboard{}, fmt.Errorf("%w %s", ErrUnknownDashboard, quote(id))
+	}
+	if only != "" {
+		for i := range def.Sections {
+			def.Sections[i].Widgets = slices.DeleteFunc(def.Sections[i].Widgets, func(w dashboard.Widget) bool { return w.ID != only })
+		}
 	}
 	p.From, p.To = ms(p.From), ms(p.To)
 	if err := p.validate(); err != nil {
 		return Dashboard{}, err
 	}
-	pl, err := planFor(def.Widgets())
+	var usageErr error
+	if e.usage != nil {
+		usageErr = e.usage()
+	}
+	pl, err := planFor(def.Widgets(), usageErr == nil)
 	if err != nil {
 		return Dashboard{}, fmt.Errorf("dashboard %s: %w", id, err)
 	}
@@ -92,6 +142,12 @@ func (e *Engine) Dashboard(ctx context.Context, id string, p Params) (Dashboard,
 	for _, s := range def.Sections {
 		sec := Section{ID: s.ID, Title: s.Title, Widgets: make([]Widget, 0, len(s.Widgets))}
 		for _, w := range s.Widgets {
+			if usageErr != nil && w.Query.Source.Usage() {
+				h := head(w)
+				h.Available, h.Reason = false, "resource usage unavailable: "+usageErr.Error()
+				sec.Widgets = append(sec.Widgets, Widget{ListWidget: h})
+				continue
+			}
 			sec.Widgets = append(sec.Widgets, d.widget(w))
 		}
 		out.Sections = append(out.Sections, sec)
@@ -107,18 +163,29 @@ type data struct {
 	top     []store.CronJobCount
 	events  []model.Event
 	keys    map[store.Breakdown][]store.KeyCounts
+	jobUse  []store.CronJobTotal               // per CronJob over the range
+	jobSums map[store.CronJobKey][]store.Usage // per bucket, of the CronJobs some widget shows
+	podUse  []store.PodUsage                   // the top pods, per bucket
 }
 
 // plan is what one dashboard asks of the store, each query once.
 type plan struct {
-	metrics    []store.Metric    // Count, in order of first use
-	pending    bool              // PendingAt
-	topLimit   int               // TopCronJobs, when > 0
-	evLimit    int               // RecentEvents, when > 0
-	breakdowns []store.Breakdown // CountBy, each once
+	metrics    []store.Metric       // Count, in order of first use
+	pending    bool                 // PendingAt
+	topLimit   int                  // TopCronJobs, when > 0
+	evLimit    int                  // RecentEvents, when > 0
+	breakdowns []store.Breakdown    // CountBy, each once
+	jobUse     bool                 // UsageTotals
+	jobQs      []dashboard.Quantity // UsageByCronJob of the CronJobs shown for each
+	podLimit   int                  // UsageByPod, when > 0
 }
 
-func planFor(ws []dashboard.Widget) (plan, error) {
+// podsShown is how many pods the by-pod widgets show.
+const podsShown = 10
+
+// planFor plans the store calls of ws; with usage false, the resource
+// usage widgets need none.
+func planFor(ws []dashboard.Widget, usage bool) (plan, error) {
 	var p plan
 	count := func(ms ...store.Metric) {
 		for _, m := range ms {
@@ -152,6 +219,17 @@ func planFor(ws []dashboard.Widget) (plan, error) {
 		case dashboard.SourceBreakdown:
 			if !slices.Contains(p.breakdowns, q.Breakdown) {
 				p.breakdowns = append(p.breakdowns, q.Breakdown)
+			}
+		case dashboard.SourceUsageByCronJob:
+			if usage {
+				p.jobUse = true
+				p.jobQs = append(p.jobQs, q.Quantity)
+			}
+		case dashboard.SourceCronJobResources:
+			p.jobUse = p.jobUse || usage
+		case dashboard.SourceUsageByPod:
+			if usage {
+				p.podLimit = podsShown
 			}
 		}
 	}
@@ -218,6 +296,45 @@ func (e *Engine) fetch(ctx context.Context, pl plan, b store.Buckets, filt store
 		calls = append(calls, func(ctx context.Context) (err error) {
 			if d.events, err = e.store.RecentEvents(ctx, b.From, b.To, filt, pl.evLimit); err != nil {
 				return fmt.Errorf("recent events: %w", err)
+			}
+			return nil
+		})
+	}
+	if pl.jobUse {
+		calls = append(calls, func(ctx context.Context) (err error) {
+			if d.jobUse, err = e.store.UsageTotals(ctx, b, filt); err != nil {
+				return fmt.Errorf("usage totals: %w", err)
+			}
+			if len(pl.jobQs) == 0 {
+				return nil
+			}
+			// The series of the CronJobs that some widget shows.
+			var keys []store.CronJobKey
+			for _, q := range pl.jobQs {
+				for _, t := range d.topCronJobs(q) {
+					if !slices.Contains(keys, t.CronJobKey) {
+						keys = append(keys, t.CronJobKey)
+					}
+				}
+			}
+			sums, err := e.store.UsageByCronJob(ctx, b, keys)
+			if err != nil {
+				return fmt.Errorf("usage by cronjob: %w", err)
+			}
+			d.jobSums = make(map[store.CronJobKey][]store.Usage, len(sums))
+			for _, u := range sums {
+				if len(u.Sums) != b.N() {
+					return fmt.Errorf("usage by cronjob: store gave %d buckets, want %d", len(u.Sums), b.N())
+				}
+				d.jobSums[u.CronJobKey] = u.Sums
+			}
+			return nil
+		})
+	}
+	if pl.podLimit > 0 {
+		calls = append(calls, func(ctx context.Context) (err error) {
+			if d.podUse, err = e.store.UsageByPod(ctx, b, filt, pl.podLimit); err != nil {
+				return fmt.Errorf("usage by pod: %w", err)
 			}
 			return nil
 		})

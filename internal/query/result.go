@@ -32,12 +32,22 @@ import (
 //	     "events": [{"time": "…", "cluster": "prod", "type": "Warning", "reason": "BackOff", "message": "…",
 //	                 "namespace": "ds", "involved_kind": "Pod", "involved_name": "etl-1-x",
 //	                 "involved_uid": "…", "count": 3}, …]},
-//	    {"id": "cpu_by_cronjob", "kind": "timeseries", …, "available": false}
+//	    {"id": "cpu_by_cronjob", "kind": "timeseries", "unit": "cores", …,
+//	     "series": [{"name": "ml/train", "points": [[1748775600, 0.5], …]}, …], "values": {"ml/train": 0.4},
+//	     "series_info": [{"name": "ml/train", "cluster": "prod", "namespace": "ml", "cronjob": "train"}, …]},
+//	    {"id": "cpu_by_pod", "kind": "timeseries", …, "series": [{"name": "train-1-x", "points": […]}],
+//	     "series_info": [{"name": "train-1-x", "pod": "train-1-x", …, "request": 0.5, "limit": null}]},
+//	    {"id": "cronjob_resources", "kind": "table", …, "table": {
+//	     "columns": [{"id": "cpu_avg", "title": "CPU avg", "unit": "cores"}, …],
+//	     "rows": [{"cluster": "prod", "namespace": "ml", "cronjob": "train", "cells": {"cpu_avg": 0.4, …},
+//	               "oom_risk": false}]}},
+//	    {"id": "memory_by_cronjob", …, "available": false, "reason": "batchlens may not read …"}
 //	  ]}]
 //	}
 //
-// Every widget has id, title, kind, unit ("" or "%"), description and
-// available. A widget with available false has nothing else: no numbers.
+// Every widget has id, title, kind, unit ("", "%", "cores", "bytes" or
+// "bytes/s"), description and available. A widget with available false has
+// nothing else but, when it is unavailable for now, a "reason".
 // Otherwise, by kind:
 //
 //   - value: "value", a number or null (a rate with nothing finished), and
@@ -45,7 +55,10 @@ import (
 //   - timeseries: "series", and "values" (one number per series name) where
 //     the widget has a single figure per series;
 //   - toplist: "rows", most first, possibly [];
-//   - events: "events", newest first, possibly [], and "total".
+//   - events: "events", newest first, possibly [], and "total";
+//   - table: "table" with "columns" and "rows", possibly [].
+//
+// Resource usage widgets (timeseries) also have "series_info".
 //
 // A point is [unix_seconds, number|null] at the start of its bucket; the
 // seconds may carry a millisecond fraction. Buckets are step_seconds wide
@@ -87,12 +100,52 @@ type Widget struct {
 	Rows   []Row             `json:"rows,omitzero"`
 	Events []Event           `json:"events,omitzero"`
 	Total  *int64            `json:"total,omitzero"`
+	Table  *Table            `json:"table,omitzero"`
+	// SeriesInfo: resource usage widgets only.
+	SeriesInfo []SeriesInfo `json:"series_info,omitzero"`
 }
 
 // Series is a named list of points, one per bucket.
 type Series struct {
 	Name   string  `json:"name"`
 	Points []Point `json:"points"`
+}
+
+// SeriesInfo says whose usage the series of the same name of a resource
+// usage widget shows, and for by-pod widgets the pod's request and limit
+// (null when it sets none) where the widget shows them. The "other" series
+// of by-CronJob widgets has none.
+type SeriesInfo struct {
+	Name      string  `json:"name"`
+	Cluster   string  `json:"cluster"`
+	Namespace string  `json:"namespace"`
+	CronJob   string  `json:"cronjob"`
+	Pod       string  `json:"pod,omitempty"`
+	Request   *Number `json:"request,omitzero"`
+	Limit     *Number `json:"limit,omitzero"`
+}
+
+// Table is the body of a table widget: its columns, and one row per
+// CronJob with a cell per column id.
+type Table struct {
+	Columns []Column   `json:"columns"`
+	Rows    []TableRow `json:"rows"`
+}
+
+// Column is one column of a Table; Unit as a widget's.
+type Column struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Unit  string `json:"unit"`
+}
+
+// TableRow is one CronJob's row of a Table.
+type TableRow struct {
+	Cluster   string            `json:"cluster"`
+	Namespace string            `json:"namespace"`
+	CronJob   string            `json:"cronjob"`
+	Cells     map[string]Number `json:"cells"`
+	OOMRisk   bool              `json:"oom_risk"`
 }
 
 // Point is a bucket's figure, JSON [unix_seconds, number|null] with T the
@@ -220,6 +273,9 @@ type ListWidget struct {
 	Unit        string         `json:"unit"`
 	Description string         `json:"description"`
 	Available   bool           `json:"available"`
+	// Reason says why a widget that is defined is not available now
+	// (resource usage when the kubelets' stats cannot be read).
+	Reason string `json:"reason,omitempty"`
 }
 
 // head is the part of a widget's JSON that comes from its definition.

@@ -54,6 +54,13 @@ func (d *data) widget(def dashboard.Widget) Widget {
 			w.Events = append(w.Events, apiEvent(e))
 		}
 		w.Total = ptr(sum(d.counts[q.Metric]))
+
+	case dashboard.SourceUsageByCronJob:
+		w.Series, w.SeriesInfo, w.Values = d.cronJobSeries(q.Quantity)
+	case dashboard.SourceUsageByPod:
+		w.Series, w.SeriesInfo, w.Values = d.podSeries(q.Quantity)
+	case dashboard.SourceCronJobResources:
+		w.Table = d.resourceTable()
 	}
 	return w
 }

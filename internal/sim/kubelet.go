@@ -150,6 +150,7 @@ func (p *pod) startContainer() {
 		setCondition(st, s.now, corev1.ContainersReady, corev1.ConditionTrue, "", "")
 	})
 	p.phase, p.running = corev1.PodRunning, true
+	p.att = p.attemptStarted()
 	s.truth.podLeftPending(p.fact, s.now)
 	if p.restarts > 0 {
 		s.truth.restart(p.fact, s.now)
@@ -170,6 +171,9 @@ func (p *pod) startContainer() {
 // exited is the container ending now; the kubelet reports it within a second.
 func (p *pod) exited() {
 	finished := p.s.now
+	if !p.flash {
+		p.s.truth.attemptEnded(p.att, finished)
+	}
 	switch {
 	case p.cur.evict:
 		p.evict()

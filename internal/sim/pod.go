@@ -47,6 +47,7 @@ type pod struct {
 	failures int // failed attempts, for the crash-loop back-off
 	cur      attempt
 	cid      string // current container ID
+	att      int    // the current attempt's index in the Truth's attempts
 	started  time.Time
 	// unseen is a termination the kubelet never reported: the container
 	// was restarted between two looks, so it shows only as the last state
@@ -240,6 +241,7 @@ func (p *pod) kill() {
 	if p.running {
 		p.containerEvent(eventTypeNormal, "Killing", "Stopping container "+containerName)
 		at := s.now.Add(time.Duration(1+r.rng.IntN(3)) * time.Second)
+		s.truth.attemptEnded(p.att, at)
 		p.laterAt(at, func() { p.killed(at) })
 		return
 	}

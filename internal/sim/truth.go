@@ -29,7 +29,9 @@ type Truth struct {
 	terminations []keyedFact
 	// waits are the waiting episodes, keyed by reason, at the first look
 	// that shows each.
-	waits []keyedFact
+	waits    []keyedFact
+	attempts []attemptUsage
+	byNode   map[string][]int // indexes of attempts by node, in start order
 }
 
 type runFact struct {

@@ -40,6 +40,7 @@ type seen struct {
 	runs  map[[2]string]model.Run
 	terms map[termKey]model.Termination
 	rests map[termKey]model.Restart
+	conts map[termKey]model.Container
 	size  int
 }
 
@@ -71,7 +72,7 @@ func (s *seen) filter(f model.Facts) model.Facts {
 	if s.size >= maxSeen {
 		*s = seen{}
 	}
-	out := model.Facts{CronJobs: f.CronJobs, Waits: f.Waits, Events: f.Events}
+	out := model.Facts{CronJobs: f.CronJobs, Waits: f.Waits, Events: f.Events, Samples: f.Samples}
 	for _, p := range f.Pods {
 		if fresh(&s.pods, &s.size, [2]string{p.Cluster, p.UID}, p) {
 			out.Pods = append(out.Pods, p)
@@ -85,6 +86,11 @@ func (s *seen) filter(f model.Facts) model.Facts {
 	for _, t := range f.Terminations {
 		if fresh(&s.terms, &s.size, termKey{t.Cluster, t.PodUID, t.Container, t.Attempt}, t) {
 			out.Terminations = append(out.Terminations, t)
+		}
+	}
+	for _, c := range f.Containers {
+		if fresh(&s.conts, &s.size, termKey{c.Cluster, c.PodUID, c.Name, 0}, c) {
+			out.Containers = append(out.Containers, c)
 		}
 	}
 	for _, r := range f.Restarts {
@@ -189,5 +195,5 @@ func (b *Batcher) Run(ctx context.Context) {
 
 func count(f model.Facts) int {
 	return len(f.CronJobs) + len(f.Runs) + len(f.Pods) + len(f.Terminations) +
-		len(f.Restarts) + len(f.Waits) + len(f.Events)
+		len(f.Restarts) + len(f.Waits) + len(f.Events) + len(f.Containers) + len(f.Samples)
 }

@@ -289,6 +289,128 @@ type Store interface {
 	// known), most first, ties by reason. The counts sum to RunsFailed's.
 	FailureReasons(ctx context.Context, from, to time.Time, filt Filter) ([]ReasonCount, error)
 
+	// UsageTotals returns the resource usage of every CronJob matching
+	// filt (CronJob "" gathers the pods of Jobs without one, per
+	// namespace) with usage in b, summed over b's whole range, in no
+	// particular order. A sample counts where the rollup unit of its At
+	// begins (see RollupUnit): a range holds the units that begin in it.
+	UsageTotals(ctx context.Context, b Buckets, filt Filter) ([]CronJobTotal, error)
+
+	// UsageByCronJob returns the usage of each of the given CronJobs
+	// summed per bucket of b (a unit in the bucket where it begins), in
+	// the order given; each has b.N() Sums.
+	UsageByCronJob(ctx context.Context, b Buckets, cronJobs []CronJobKey) ([]CronJobUsage, error)
+
+	// UsageByPod returns at most limit pods matching filt that have
+	// samples in b: those that used the most CPU over their whole life
+	// (ties by cluster, namespace, name, UID), with their raw samples
+	// summed per bucket of b by the samples' At, their requests and
+	// limits.
+	UsageByPod(ctx context.Context, b Buckets, filt Filter, limit int) ([]PodUsage, error)
+
+	// RunUsage returns the usage summary of one run: the sums and peaks of
+	// every sample of its pods ever written, kept beyond any retention; the
+	// zero RunUsage when it has none.
+	RunUsage(ctx context.Context, cluster, runUID string) (Usage, error)
+
+	// Prune deletes the raw samples with At before rawBefore (and the
+	// usage summaries of pods whose last sample is before it) and the
+	// per-CronJob rollups of units that begin before rollupBefore. Run
+	// summaries are never deleted. It returns how many rows it deleted.
+	Prune(ctx context.Context, rawBefore, rollupBefore time.Time) (int64, error)
+
 	// Close releases the store. No method may be called after it.
 	Close() error
+}
+
+// Usage sums samples: counters as totals, gauges integrated over the
+// samples' windows, and peaks.
+type Usage struct {
+	CPUNanos       int64         // core-nanoseconds
+	Window         time.Duration // sum of the samples' windows
+	MemorySeconds  float64       // working set × window, byte-seconds
+	StorageSeconds float64       // ephemeral storage × window, byte-seconds
+	DiskRead       int64         // bytes
+	DiskWrite      int64         // bytes
+	NetRx          int64         // bytes
+	NetTx          int64         // bytes
+	NetErrors      int64         // receive and transmit errors
+
+	PeakMemory    int64   // largest working set of a pod, bytes
+	PeakRatio     float64 // largest working set ÷ memory limit of a container
+	PeakNanoCores int64   // largest CPU usage of a pod, billionths of a core
+	// RunsAtRisk counts runs whose PeakRatio first went over OOMRiskRatio
+	// in the samples summed (never in a run's own summary).
+	RunsAtRisk int64
+}
+
+// OOMRiskRatio is the share of its memory limit above which a run's peak
+// marks its CronJob at risk of OOM kills.
+const OOMRiskRatio = 0.9
+
+// Add adds u's sums to s and keeps the larger peaks.
+func (s *Usage) Add(u Usage) {
+	s.CPUNanos += u.CPUNanos
+	s.Window += u.Window
+	s.MemorySeconds += u.MemorySeconds
+	s.StorageSeconds += u.StorageSeconds
+	s.DiskRead += u.DiskRead
+	s.DiskWrite += u.DiskWrite
+	s.NetRx += u.NetRx
+	s.NetTx += u.NetTx
+	s.NetErrors += u.NetErrors
+	s.PeakMemory = max(s.PeakMemory, u.PeakMemory)
+	s.PeakRatio = max(s.PeakRatio, u.PeakRatio)
+	s.PeakNanoCores = max(s.PeakNanoCores, u.PeakNanoCores)
+	s.RunsAtRisk += u.RunsAtRisk
+}
+
+// CronJobKey names a CronJob of a cluster; CronJob "" stands for the pods
+// of Jobs without a CronJob in Namespace.
+type CronJobKey struct {
+	Cluster   string
+	Namespace string
+	CronJob   string
+}
+
+// CronJobTotal is one CronJob's usage over a range.
+type CronJobTotal struct {
+	CronJobKey
+	Usage Usage
+}
+
+// CronJobUsage is one CronJob's usage per bucket.
+type CronJobUsage struct {
+	CronJobKey
+	Sums []Usage
+}
+
+// RollupUnit is the unit that usage is summed in for buckets of step: a
+// minute under an hour, an hour under six hours, else six hours (blocks
+// starting at 00:00, 06:00, 12:00 and 18:00 UTC).
+func RollupUnit(step time.Duration) time.Duration {
+	switch {
+	case step < time.Hour:
+		return time.Minute
+	case step < 6*time.Hour:
+		return time.Hour
+	}
+	return 6 * time.Hour
+}
+
+// PodUsage is one pod's usage per bucket, with what it may use.
+type PodUsage struct {
+	Cluster   string
+	Namespace string
+	UID       string
+	Name      string
+	CronJob   string
+	// Requests and limits, summed over the pod's containers that set
+	// any; a limit is 0 unless each of those containers sets it.
+	CPURequest, CPULimit       int64 // millicores
+	MemoryRequest, MemoryLimit int64 // bytes
+	StorageLimit               int64 // bytes
+	Sums                       []Usage
+	PeakStorage                []int64 // largest ephemeral storage per bucket
+	Samples                    []int64 // samples per bucket
 }

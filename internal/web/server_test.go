@@ -57,6 +57,44 @@ func (s *stubStore) Count(ctx context.Context, m store.Metric, b store.Buckets, 
 	return out, nil
 }
 
+// stubUsage is a minute of a pod using half a core and 1 GiB.
+func stubUsage(i int) store.Usage {
+	return store.Usage{CPUNanos: 30e9 * int64(i%2), Window: time.Minute, MemorySeconds: 60 << 30,
+		NetRx: 6000, NetErrors: int64(i % 3), PeakMemory: 1 << 30, PeakRatio: 0.5, PeakNanoCores: 5e8}
+}
+
+var stubCronJob = store.CronJobKey{Cluster: "prod", Namespace: "ml", CronJob: "train"}
+
+func (s *stubStore) UsageTotals(ctx context.Context, b store.Buckets, _ store.Filter) ([]store.CronJobTotal, error) {
+	t := store.CronJobTotal{CronJobKey: stubCronJob}
+	for i := range b.N() {
+		t.Usage.Add(stubUsage(i))
+	}
+	return []store.CronJobTotal{t}, s.answer(ctx)
+}
+
+func (s *stubStore) UsageByCronJob(ctx context.Context, b store.Buckets, keys []store.CronJobKey) ([]store.CronJobUsage, error) {
+	var out []store.CronJobUsage
+	for _, k := range keys {
+		u := store.CronJobUsage{CronJobKey: k, Sums: make([]store.Usage, b.N())}
+		for i := range u.Sums {
+			u.Sums[i] = stubUsage(i)
+		}
+		out = append(out, u)
+	}
+	return out, s.answer(ctx)
+}
+
+func (s *stubStore) UsageByPod(ctx context.Context, b store.Buckets, _ store.Filter, _ int) ([]store.PodUsage, error) {
+	p := store.PodUsage{Cluster: "prod", Namespace: "ml", UID: "uid-1", Name: "train-1-x", CronJob: "train",
+		CPURequest: 500, MemoryRequest: 1 << 30, MemoryLimit: 2 << 30,
+		Sums: make([]store.Usage, b.N()), PeakStorage: make([]int64, b.N()), Samples: make([]int64, b.N())}
+	for i := range p.Sums {
+		p.Sums[i], p.PeakStorage[i], p.Samples[i] = stubUsage(i), 4096, int64(i%2)*4
+	}
+	return []store.PodUsage{p}, s.answer(ctx)
+}
+
 func (s *stubStore) PendingAt(ctx context.Context, at []time.Time, _ store.Filter) ([]int64, error) {
 	if err := s.answer(ctx); err != nil {
 		return nil, err
@@ -362,6 +400,7 @@ func TestDashboardShape(t *testing.T) {
 		dashboard.KindTimeseries: append(slices.Clone(base), "series", "values"),
 		dashboard.KindToplist:    append(slices.Clone(base), "rows"),
 		dashboard.KindEvents:     append(slices.Clone(base), "events", "total"),
+		dashboard.KindTable:      append(slices.Clone(base), "table"),
 	}
 	for _, def := range dashboard.All() {
 		rec := f.do("GET", "/api/v1/dashboards/"+def.ID+"?from=2025-06-01T11:55:00Z&to=2025-06-01T12:00:00Z")
@@ -413,8 +452,11 @@ func checkWidget(t *testing.T, dash string, def dashboard.Widget, w map[string]a
 	if def.Available {
 		want = fields
 	}
-	if def.Kind == dashboard.KindTimeseries && def.Available && def.Query.Source != dashboard.SourceBadPhase &&
-		def.Query.Source != dashboard.SourceBreakdown {
+	switch src := def.Query.Source; {
+	case src == dashboard.SourceUsageByCronJob || src == dashboard.SourceUsageByPod:
+		want = append(slices.Clone(want), "series_info")
+	case def.Kind == dashboard.KindTimeseries && def.Available && src != dashboard.SourceBadPhase &&
+		src != dashboard.SourceBreakdown:
 		want = slices.DeleteFunc(slices.Clone(want), func(s string) bool { return s == "values" })
 	}
 	want = slices.Sorted(slices.Values(want))

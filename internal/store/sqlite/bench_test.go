@@ -394,10 +394,10 @@ func BenchmarkScrape(b *testing.B) {
 			_, err := s.Totals(ctx, store.RunsCreated, store.RunsSucceeded, store.RunsFailed)
 			return err
 		},
-		"Totals/restarts": func() error { _, err := s.Totals(ctx, store.Restarts); return err },
+		"Totals/restarts":  func() error { _, err := s.Totals(ctx, store.Restarts); return err },
 		"PodFailureTotals": func() error { _, err := s.PodFailureTotals(ctx); return err },
-		"PodsAt":          func() error { _, err := s.PodsAt(ctx, benchNow()); return err },
-		"LastSucceeded":   func() error { _, err := s.LastSucceeded(ctx); return err },
+		"PodsAt":           func() error { _, err := s.PodsAt(ctx, benchNow()); return err },
+		"LastSucceeded":    func() error { _, err := s.LastSucceeded(ctx); return err },
 	}
 	for name, read := range reads {
 		b.Run(name, func(b *testing.B) {

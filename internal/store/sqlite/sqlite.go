@@ -35,6 +35,9 @@ const busyTimeoutMS = 10_000
 // and again.
 const cacheKiB = 32 << 10
 
+// dialect is SQLite's: ? placeholders, one writer, rollups WITHOUT ROWID.
+func dialect() sqlstore.Dialect { return sqlstore.Dialect{ClusteredKeys: "WITHOUT ROWID"} }
+
 // Store is a store.Store in a SQLite file.
 type Store struct {
 	*sqlstore.Store
@@ -59,7 +62,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxIdleTime(0)
 	w.SetConnMaxLifetime(0)
-	if err := sqlstore.Migrate(ctx, w, sqlstore.Dialect{}); err != nil {
+	if err := sqlstore.Migrate(ctx, w, dialect()); err != nil {
 		return nil, errors.Join(fmt.Errorf("migrate %s: %w", path, err), w.Close())
 	}
 	r, err := openDB(ctx, path, true)
@@ -69,7 +72,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	n := max(2, runtime.GOMAXPROCS(0))
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	s, err := sqlstore.New(ctx, w, r, sqlstore.Dialect{})
+	s, err := sqlstore.New(ctx, w, r, dialect())
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), r.Close(), w.Close())
 	}

@@ -71,7 +71,7 @@ func TestReopen(t *testing.T) {
 		if got.Name != run.Name || !got.FinishedAt.Equal(run.FinishedAt) {
 			t.Errorf("reopen %d: run %+v, want %+v", i, got, run)
 		}
-		if err := sqlstore.Migrate(context.Background(), s.w, sqlstore.Dialect{}); err != nil {
+		if err := sqlstore.Migrate(context.Background(), s.w, dialect()); err != nil {
 			t.Errorf("reopen %d: Migrate again: %v", i, err)
 		}
 		if err := s.Close(); err != nil {

@@ -29,7 +29,7 @@ const (
 // Keys put the UID before the cluster: an index led by cluster would
 // tempt SQLite's planner (which has no statistics) to read a whole cluster
 // for "cluster = ?" instead of the time range it was asked for.
-func migrations() [][]string {
+func migrations(d Dialect) [][]string {
 	return [][]string{
 		{
 			`CREATE TABLE cronjobs (
@@ -205,11 +205,126 @@ func migrations() [][]string {
 			)`,
 			`CREATE INDEX minute_counts_n ON minute_counts (metric, minute_at, cluster, n)`,
 		},
+		usageSchema(d),
+	}
+}
+
+// usageSchema is migration 2: resource usage. containers holds the
+// requests and limits of pods' containers; samples the raw looks at pods
+// (kept for the raw retention); usage_minutes and usage_hours the sums of
+// the samples per CronJob (cronjob ” for pods of Jobs without one) and
+// minute or hour of the sample's time (kept for the rollup retention);
+// run_usage the summary of each run, kept with the run for good. Write adds
+// a sample to the rollups and to its run's summary only when the sample is
+// new, so writing it again changes nothing.
+//
+// Sums of gauges over time (memory, ephemeral storage) are in byte-seconds,
+// as REAL; counters are BIGINT: core-nanoseconds, bytes, errors; window_ms
+// sums the samples' windows; peak_* keep the largest; runs_at_risk counts
+// the runs whose peak_ratio first went over store.OOMRiskRatio with a
+// sample of that unit (always 0 in run_usage).
+func usageSchema(d Dialect) []string {
+	sums := `cpu_ns BIGINT NOT NULL DEFAULT 0,
+				window_ms BIGINT NOT NULL DEFAULT 0,
+				memory_bs REAL NOT NULL DEFAULT 0,
+				storage_bs REAL NOT NULL DEFAULT 0,
+				disk_read BIGINT NOT NULL DEFAULT 0,
+				disk_write BIGINT NOT NULL DEFAULT 0,
+				net_rx BIGINT NOT NULL DEFAULT 0,
+				net_tx BIGINT NOT NULL DEFAULT 0,
+				net_errors BIGINT NOT NULL DEFAULT 0,
+				peak_memory BIGINT NOT NULL DEFAULT 0,
+				peak_ratio REAL NOT NULL DEFAULT 0,
+				peak_nanocores BIGINT NOT NULL DEFAULT 0,
+				runs_at_risk BIGINT NOT NULL DEFAULT 0`
+	// A rollup's key leads with the CronJob, so that summing a range per
+	// CronJob reads it in key order; with d.ClusteredKeys the rows are
+	// stored in that order (SQLite: WITHOUT ROWID), so such a sum reads
+	// the table once instead of an index and the table.
+	rollup := func(table, at string) string {
+		q := `CREATE TABLE ` + table + ` (
+			cronjob   TEXT NOT NULL,
+			namespace TEXT NOT NULL,
+			cluster   TEXT NOT NULL,
+			` + at + ` BIGINT NOT NULL,
+			` + sums + `,
+			PRIMARY KEY (cronjob, namespace, cluster, ` + at + `)
+		)`
+		if d.ClusteredKeys != "" {
+			q += " " + d.ClusteredKeys
+		}
+		return q
+	}
+	return []string{
+		`CREATE TABLE containers (
+			pod_uid         TEXT NOT NULL,
+			cluster         TEXT NOT NULL,
+			name            TEXT NOT NULL,
+			cpu_request     BIGINT NOT NULL DEFAULT 0,
+			cpu_limit       BIGINT NOT NULL DEFAULT 0,
+			memory_request  BIGINT NOT NULL DEFAULT 0,
+			memory_limit    BIGINT NOT NULL DEFAULT 0,
+			storage_request BIGINT NOT NULL DEFAULT 0,
+			storage_limit   BIGINT NOT NULL DEFAULT 0,
+			PRIMARY KEY (pod_uid, cluster, name)
+		)`,
+		`CREATE TABLE samples (
+			pod_uid      TEXT NOT NULL,
+			cluster      TEXT NOT NULL,
+			at           BIGINT NOT NULL,
+			namespace    TEXT NOT NULL DEFAULT '',
+			cronjob      TEXT NOT NULL DEFAULT '',
+			run_uid      TEXT NOT NULL DEFAULT '',
+			pod          TEXT NOT NULL DEFAULT '',
+			window_ms    BIGINT NOT NULL DEFAULT 0,
+			cpu_ns       BIGINT NOT NULL DEFAULT 0,
+			cpu_nanocores BIGINT NOT NULL DEFAULT 0,
+			memory       BIGINT NOT NULL DEFAULT 0,
+			rss          BIGINT NOT NULL DEFAULT 0,
+			memory_ratio REAL NOT NULL DEFAULT 0,
+			storage      BIGINT NOT NULL DEFAULT 0,
+			disk_read    BIGINT NOT NULL DEFAULT 0,
+			disk_write   BIGINT NOT NULL DEFAULT 0,
+			net_rx       BIGINT NOT NULL DEFAULT 0,
+			net_tx       BIGINT NOT NULL DEFAULT 0,
+			net_rx_errors BIGINT NOT NULL DEFAULT 0,
+			net_tx_errors BIGINT NOT NULL DEFAULT 0,
+			PRIMARY KEY (pod_uid, cluster, at)
+		)`,
+		`CREATE INDEX samples_at ON samples (at, cluster, namespace, cronjob)`,
+		`CREATE INDEX samples_cronjob_at ON samples (cronjob, at, namespace, cluster)`,
+		rollup("usage_minutes", "minute_at"),
+		`CREATE INDEX usage_minutes_at ON usage_minutes (minute_at)`,
+		rollup("usage_hours", "hour_at"),
+		`CREATE INDEX usage_hours_at ON usage_hours (hour_at)`,
+		rollup("usage_blocks", "block_at"),
+		`CREATE INDEX usage_blocks_at ON usage_blocks (block_at)`,
+		// Each pod's usage over its life, to pick the pods a by-pod widget
+		// shows without reading every sample of the range.
+		`CREATE TABLE pod_usage (
+			pod_uid   TEXT NOT NULL,
+			cluster   TEXT NOT NULL,
+			namespace TEXT NOT NULL DEFAULT '',
+			cronjob   TEXT NOT NULL DEFAULT '',
+			pod       TEXT NOT NULL DEFAULT '',
+			first_at  BIGINT,
+			last_at   BIGINT,
+			` + sums + `,
+			PRIMARY KEY (pod_uid, cluster)
+		)`,
+		`CREATE INDEX pod_usage_last ON pod_usage (last_at, first_at, cluster, namespace, cronjob, cpu_ns)`,
+		`CREATE INDEX pod_usage_cronjob ON pod_usage (cronjob, last_at, first_at, cluster, namespace, cpu_ns)`,
+		`CREATE TABLE run_usage (
+			run_uid       TEXT NOT NULL,
+			cluster       TEXT NOT NULL,
+			` + sums + `,
+			PRIMARY KEY (run_uid, cluster)
+		)`,
 	}
 }
 
 // SchemaVersion is the schema version this package migrates to.
-func SchemaVersion() int { return len(migrations()) }
+func SchemaVersion() int { return len(migrations(Dialect{})) }
 
 // Migrate brings the schema of db to SchemaVersion, one step per
 // transaction, recording progress in table schema_version. Steps already
@@ -219,7 +334,7 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_version: %w", err)
 	}
-	steps := migrations()
+	steps := migrations(d)
 	for {
 		done, err := migrateOne(ctx, db, d, steps)
 		if err != nil || done {

@@ -48,6 +48,11 @@ type Dialect struct {
 	// "SELECT pg_advisory_xact_lock(…)"; SQLite already has a single writer
 	// (BEGIN IMMEDIATE).
 	LockWrites string
+
+	// ClusteredKeys, when not empty, ends the CREATE TABLE of the usage
+	// rollups to store their rows in key order: "WITHOUT ROWID" for
+	// SQLite. It is part of the schema: a backend always gives the same.
+	ClusteredKeys string
 }
 
 func (d Dialect) rebind(q string) string {

@@ -41,6 +41,8 @@ type writeStmts struct {
 	lastSeen    *sql.Stmt // the event's last_seen before a change
 	event       *sql.Stmt // RETURNING the merged last_seen
 
+	usage usageStmts
+
 	recount    map[store.Metric]*sql.Stmt // recounts one minute of one cluster into minute_counts
 	recountDay *sql.Stmt                  // recounts one day of one CronJob into cronjob_days
 }
@@ -243,6 +245,7 @@ func (s *Store) prepare(ctx context.Context) error {
 				firstTime("events", "first_seen"), largest("events", "last_seen"), firstText("events", "cronjob"),
 			}, "last_seen")},
 	}
+	stmts = append(stmts, s.usageStatements()...)
 	for _, st := range stmts {
 		p, err := s.w.PrepareContext(ctx, s.d.rebind(st.sql))
 		if err != nil {
@@ -282,6 +285,11 @@ func (s *Store) closeStmts() error {
 	for _, p := range []*sql.Stmt{s.st.cronJob, s.st.runTimes, s.st.podFinished, s.st.restartAt, s.st.run, s.st.runGroup, s.st.runOrphans, s.st.runEvents, s.st.runPodEvents,
 		s.st.runPodRestart, s.st.runPods, s.st.pod, s.st.podOrphans, s.st.podRestarts, s.st.podEvents, s.st.termination, s.st.oomAt,
 		s.st.podOOM, s.st.restart, s.st.wait, s.st.crashAt, s.st.podCrash, s.st.lastSeen, s.st.event, s.st.recountDay} {
+		if p != nil {
+			errs = append(errs, p.Close())
+		}
+	}
+	for _, p := range s.usageStmtList() {
 		if p != nil {
 			errs = append(errs, p.Close())
 		}
@@ -375,6 +383,8 @@ func (s *Store) write(ctx context.Context, tx *sql.Tx, f *model.Facts) error {
 		{len(f.Restarts), s.writeRestarts},
 		{len(f.Waits), s.writeWaits},
 		{len(f.Events), s.writeEvents},
+		{len(f.Containers), s.writeContainers},
+		{len(f.Samples), s.writeSamples},
 	}
 	for _, st := range steps {
 		if st.n == 0 {

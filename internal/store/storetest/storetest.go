@@ -63,6 +63,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PendingPods", s.testPendingPods},
 		{"RunDetail", s.testRunDetail},
 		{"Breakdowns", s.testBreakdowns},
+		{"UsageRollups", s.testUsageRollups},
+		{"UsageByPod", s.testUsageByPod},
+		{"Prune", s.testPrune},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
