@@ -16,6 +16,9 @@ export interface ChartOptions {
   unit?: string;
   legend?: boolean;
   onCursor?: (idx: number | null, u: uPlot) => void;
+  // limits[i], when set, is drawn as a dashed line in series i's color
+  // wherever series i has a figure (a pod's limit while it ran).
+  limits?: (number | null | undefined)[];
 }
 
 function cssVar(name: string): string {
@@ -62,6 +65,8 @@ export function lineChart(el: HTMLElement, series: Series[], height = 180, opts:
   // A unit's scale starts at 0 and may stay under 1 (0.25 cores).
   const yMax = unit ? 0 : 1;
   const onCursor = opts.onCursor;
+  const limitLines = (opts.limits ?? []).flatMap((lim, i) =>
+    lim == null || !series[i] ? [] : [{ i, line: series[i].points.map((p) => (p[1] == null ? null : lim)) }]);
   return new uPlot(
     {
       width: widthOf(el, 400),
@@ -73,11 +78,13 @@ export function lineChart(el: HTMLElement, series: Series[], height = 180, opts:
         { value: (_u, v) => (v == null ? "—" : new Date(v * 1000).toISOString().slice(0, 16).replace("T", " ") + "Z") },
         ...series.map((s, i) => ({ label: s.name, stroke: cssVar(PALETTE[i % PALETTE.length]), width: 1.5,
           value: (_u: uPlot, v: number | null) => fmtValue(v, unit) })),
+        ...limitLines.map(({ i }) => ({ label: series[i].name + " limit", stroke: cssVar(PALETTE[i % PALETTE.length]), width: 1,
+          dash: [5, 4], points: { show: false }, value: (_u: uPlot, v: number | null) => fmtValue(v, unit) })),
       ],
       hooks: onCursor ? { setCursor: [(u: uPlot) => onCursor(u.cursor.idx ?? null, u)] } : {},
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
     },
-    data(series),
+    [...data(series), ...limitLines.map(({ line }) => line)] as uPlot.AlignedData,
     el,
   );
 }

@@ -123,7 +123,8 @@ function usagePanel(w: Widget, s: State, after: After): HTMLElement {
     return h(
       "tr",
       { "data-series": x.name },
-      h("td", null, swatch, who, byPod && si?.cronjob ? h("span.muted", null, " · ", cronJobLink(si.cluster, si.namespace, si.cronjob, s)) : null),
+      h("td", null, swatch, who),
+      byPod ? h("td", null, si?.cronjob ? cronJobLink(si.cluster, si.namespace, si.cronjob, s) : "—") : null,
       h("td.num", null, h("span", { "data-value": v === null ? "null" : String(v) }, fmtValue(v, w.unit))),
       cur,
       showReq ? h("td.num", { "data-request": String(si?.request ?? "null") }, fmtValue(si?.request ?? null, w.unit)) : null,
@@ -136,6 +137,7 @@ function usagePanel(w: Widget, s: State, after: After): HTMLElement {
       lineChart(chart, series, 200, {
         unit: w.unit,
         legend: false,
+        limits: showLim ? series.map((x) => info.get(x.name)?.limit) : undefined,
         onCursor: (idx, u) => {
           const t = idx === null ? undefined : (u.data[0][idx] as number);
           cursorHead.textContent = t === undefined ? "At cursor" : fmtTime(new Date(t * 1000).toISOString());
@@ -155,8 +157,8 @@ function usagePanel(w: Widget, s: State, after: After): HTMLElement {
           null,
           chart,
           h("div.table-wrap", null, h("table.legend", null,
-            h("thead", null, h("tr", null, h("th", null, byPod ? "Pod · CronJob" : "CronJob"), h("th", null, "Whole range"), cursorHead,
-              showReq ? h("th", null, "Request") : null, showLim ? h("th", null, "Limit") : null)),
+            h("thead", null, h("tr", null, h("th", null, byPod ? "Pod" : "CronJob"), byPod ? h("th", null, "CronJob") : null, h("th", null, "Whole range"), cursorHead,
+              showReq ? h("th", null, "Request") : null, showLim ? h("th", { title: "Dashed in the chart" }, "Limit (dashed)") : null)),
             h("tbody", null, ...rows))),
         )
       : h("p.empty", { "data-state": "no-data" }, "No resource usage in this range."),
@@ -168,7 +170,7 @@ export function oomBadge(r: TableRow): HTMLElement | null {
   if (!r.oom_risk) return null;
   const pct = r.cells.memory_peak_pct;
   return h("span.badge.bad.oom", { "data-oom-risk": "true", title: "A run peaked over 90% of a container's memory limit" },
-    pct == null ? "OOM risk" : `OOM risk: peak memory ${pct.toFixed(0)}% of limit`);
+    pct == null ? "OOM risk" : `OOM risk: peak memory ${fmtValue(pct, "%")} of limit`);
 }
 
 // resourcesTable is cronjob_resources: one row per CronJob, in the API's
