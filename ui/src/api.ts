@@ -10,11 +10,19 @@ export interface KEvent {
   time: string; cluster: string; type: string; reason: string; message: string; namespace: string;
   involved_kind: string; involved_name: string; involved_uid: string; count: number;
 }
+// SeriesInfo says whose usage a resource usage series shows; by-pod
+// widgets add the pod's request and limit (null: none set) where they
+// show them, in the widget's unit.
+export interface SeriesInfo {
+  name: string; cluster: string; namespace: string; cronjob: string; pod?: string; request?: Num; limit?: Num;
+}
+export interface Column { id: string; title: string; unit: string }
+export interface TableRow { cluster: string; namespace: string; cronjob: string; cells: Record<string, Num>; oom_risk: boolean }
 export interface Widget {
   id: string; title: string; kind: "value" | "timeseries" | "toplist" | "table" | "events";
-  unit: string; description: string; available: boolean;
+  unit: string; description: string; available: boolean; reason?: string;
   value?: Num; series?: Series[]; values?: Record<string, Num>; rows?: Record<string, unknown>[];
-  events?: KEvent[]; total?: number;
+  events?: KEvent[]; total?: number; table?: { columns: Column[]; rows: TableRow[] }; series_info?: SeriesInfo[];
 }
 export interface Section { id: string; title: string; widgets: Widget[] }
 export interface Dashboard {

@@ -1,8 +1,25 @@
 // Time series with uPlot: sparklines on number cards, and line charts.
 import uPlot from "uplot";
 import type { Series } from "./api";
+import { axisValue, byteIncrs, fmtValue } from "./units";
 
-const PALETTE = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6"];
+const PALETTE = ["--c1", "--c2", "--c3", "--c4", "--c5", "--c6", "--c7", "--c8", "--c9", "--c10"];
+
+// seriesColor is the CSS variable of the i-th series' line.
+export function seriesColor(i: number): string {
+  return `var(${PALETTE[i % PALETTE.length]})`;
+}
+
+// ChartOptions: unit formats the axis and the values; without legend,
+// onCursor hears the bucket under the cursor (null when it leaves).
+export interface ChartOptions {
+  unit?: string;
+  legend?: boolean;
+  onCursor?: (idx: number | null, u: uPlot) => void;
+  // limits[i], when set, is drawn as a dashed line in series i's color
+  // wherever series i has a figure (a pod's limit while it ran).
+  limits?: (number | null | undefined)[];
+}
 
 function cssVar(name: string): string {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
@@ -39,21 +56,35 @@ export function sparkline(el: HTMLElement, series: Series, color = "--accent"): 
 }
 
 // lineChart draws series as lines into el, with axes and a legend.
-export function lineChart(el: HTMLElement, series: Series[], height = 180): uPlot {
+export function lineChart(el: HTMLElement, series: Series[], height = 180, opts: ChartOptions = {}): uPlot {
+  const unit = opts.unit ?? "";
   const axis = { stroke: cssVar("--muted"), grid: { stroke: cssVar("--grid"), width: 1 }, ticks: { show: false } };
+  const yAxis: uPlot.Axis = { ...axis, size: unit ? 64 : 40 };
+  if (unit) yAxis.values = (_u, splits) => splits.map((v) => axisValue(v, unit));
+  if (unit === "bytes" || unit === "bytes/s") yAxis.incrs = byteIncrs;
+  // A unit's scale starts at 0 and may stay under 1 (0.25 cores).
+  const yMax = unit ? 0 : 1;
+  const onCursor = opts.onCursor;
+  const limitLines = (opts.limits ?? []).flatMap((lim, i) =>
+    lim == null || !series[i] ? [] : [{ i, line: series[i].points.map((p) => (p[1] == null ? null : lim)) }]);
   return new uPlot(
     {
       width: widthOf(el, 400),
       height,
-      scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, max ?? 1)] } },
-      axes: [axis, { ...axis, size: 40 }],
+      legend: { show: opts.legend ?? true },
+      scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(yMax, max ?? yMax) || 1] } },
+      axes: [axis, yAxis],
       series: [
         { value: (_u, v) => (v == null ? "—" : new Date(v * 1000).toISOString().slice(0, 16).replace("T", " ") + "Z") },
-        ...series.map((s, i) => ({ label: s.name, stroke: cssVar(PALETTE[i % PALETTE.length]), width: 1.5 })),
+        ...series.map((s, i) => ({ label: s.name, stroke: cssVar(PALETTE[i % PALETTE.length]), width: 1.5,
+          value: (_u: uPlot, v: number | null) => fmtValue(v, unit) })),
+        ...limitLines.map(({ i }) => ({ label: series[i].name + " limit", stroke: cssVar(PALETTE[i % PALETTE.length]), width: 1,
+          dash: [5, 4], points: { show: false }, value: (_u: uPlot, v: number | null) => fmtValue(v, unit) })),
       ],
+      hooks: onCursor ? { setCursor: [(u: uPlot) => onCursor(u.cursor.idx ?? null, u)] } : {},
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
     },
-    data(series),
+    [...data(series), ...limitLines.map(({ line }) => line)] as uPlot.AlignedData,
     el,
   );
 }

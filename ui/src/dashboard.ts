@@ -1,8 +1,9 @@
 // The Leadership and Engineering dashboards.
-import { get, seg, type Dashboard, type Num, type Widget } from "./api";
-import { lineChart, sparkline } from "./chart";
+import { get, seg, type Dashboard, type Num, type TableRow, type Widget } from "./api";
+import { lineChart, seriesColor, sparkline } from "./chart";
 import { h } from "./dom";
-import { apiParams, fmtNum, rangeLabel, search, type State } from "./state";
+import { apiParams, fmtNum, fmtTime, rangeLabel, search, type State } from "./state";
+import { fmtValue } from "./units";
 import { cronJobLink, empty, eventsTable, table } from "./views";
 
 // After is work to do once the page is in the document: drawing charts,
@@ -83,14 +84,122 @@ function valueCard(dash: string, w: Widget, prev: Widget | undefined, s: State, 
   return card;
 }
 
+// noData stands for a widget that is not available: with the API's
+// reason when it gives one (resource usage batchlens may not read).
 function noData(w: Widget): HTMLElement {
   const resource = /cpu|memory|disk|network|storage|resources/.test(w.id);
   return h(
     "section.panel.nodata",
     { "data-widget": w.id },
     h("h2", null, w.title),
-    h("p.empty", { "data-state": "no-data" }, resource ? "No resource data yet" : "No data yet"),
+    w.reason
+      ? h("p.unavailable", { "data-state": "unavailable", role: "note" }, w.reason)
+      : h("p.empty", { "data-state": "no-data" }, resource ? "No resource data yet" : "No data yet"),
     h("p.desc", null, w.description),
+  );
+}
+
+// usagePanel draws a resource usage widget in its unit, with a legend
+// table: each series' figure over the range, its value under the cursor,
+// and for by-pod widgets the pod's request and limit. CronJob series link
+// to their CronJob (pods carry no uid here, so they do not link).
+function usagePanel(w: Widget, s: State, after: After): HTMLElement {
+  const series = w.series ?? [];
+  const vals = w.values ?? {};
+  const info = new Map((w.series_info ?? []).map((i) => [i.name, i]));
+  const byPod = (w.series_info ?? []).some((i) => i.pod !== undefined);
+  const showReq = byPod && (w.series_info ?? []).some((i) => "request" in i);
+  const showLim = byPod && (w.series_info ?? []).some((i) => "limit" in i);
+  const cursorCells: HTMLElement[] = [];
+  const cursorHead = h("th", null, "At cursor");
+  const rows = series.map((x, i) => {
+    const si = info.get(x.name);
+    const who = si && si.cronjob && !byPod ? cronJobLink(si.cluster, si.namespace, si.cronjob, s) : x.name || "(none)";
+    const cur = h("td.num", null, "");
+    cursorCells.push(cur);
+    const v = vals[x.name] ?? null;
+    const swatch = h("span.swatch");
+    swatch.style.background = seriesColor(i); // CSSOM: allowed by the CSP
+    return h(
+      "tr",
+      { "data-series": x.name },
+      h("td", null, swatch, who),
+      byPod ? h("td", null, si?.cronjob ? cronJobLink(si.cluster, si.namespace, si.cronjob, s) : "—") : null,
+      h("td.num", null, h("span", { "data-value": v === null ? "null" : String(v) }, fmtValue(v, w.unit))),
+      cur,
+      showReq ? h("td.num", { "data-request": String(si?.request ?? "null") }, fmtValue(si?.request ?? null, w.unit)) : null,
+      showLim ? h("td.num", { "data-limit": String(si?.limit ?? "null") }, fmtValue(si?.limit ?? null, w.unit)) : null,
+    );
+  });
+  const chart = h("div.chart");
+  if (series.length)
+    after.push(() =>
+      lineChart(chart, series, 200, {
+        unit: w.unit,
+        legend: false,
+        limits: showLim ? series.map((x) => info.get(x.name)?.limit) : undefined,
+        onCursor: (idx, u) => {
+          const t = idx === null ? undefined : (u.data[0][idx] as number);
+          cursorHead.textContent = t === undefined ? "At cursor" : fmtTime(new Date(t * 1000).toISOString());
+          cursorCells.forEach((c, i) => {
+            c.textContent = idx === null ? "" : fmtValue((u.data[i + 1][idx] as number | null | undefined) ?? null, w.unit);
+          });
+        },
+      }),
+    );
+  return h(
+    "section.panel.wide",
+    { "data-widget": w.id, "data-unit": w.unit },
+    h("h2", null, w.title, w.unit ? h("span.muted", null, " (" + w.unit + ")") : null),
+    series.length
+      ? h(
+          "div.usage",
+          null,
+          chart,
+          h("div.table-wrap", null, h("table.legend", null,
+            h("thead", null, h("tr", null, h("th", null, byPod ? "Pod" : "CronJob"), byPod ? h("th", null, "CronJob") : null, h("th", null, "Whole range"), cursorHead,
+              showReq ? h("th", null, "Request") : null, showLim ? h("th", { title: "Dashed in the chart" }, "Limit (dashed)") : null)),
+            h("tbody", null, ...rows))),
+        )
+      : h("p.empty", { "data-state": "no-data" }, "No resource usage in this range."),
+  );
+}
+
+// oomBadge flags a CronJob whose memory peaked over 90% of a limit.
+export function oomBadge(r: TableRow): HTMLElement | null {
+  if (!r.oom_risk) return null;
+  const pct = r.cells.memory_peak_pct;
+  return h("span.badge.bad.oom", { "data-oom-risk": "true", title: "A run peaked over 90% of a container's memory limit" },
+    pct == null ? "OOM risk" : `OOM risk: peak memory ${fmtValue(pct, "%")} of limit`);
+}
+
+// resourcesTable is cronjob_resources: one row per CronJob, in the API's
+// order, each cell in its column's unit.
+function resourcesTable(w: Widget, s: State): HTMLElement {
+  const cols = w.table?.columns ?? [];
+  const rows = w.table?.rows ?? [];
+  const clusters = new Set(rows.map((r) => r.cluster)).size > 1;
+  return h(
+    "section.panel.wide",
+    { "data-widget": w.id },
+    h("h2", null, w.title, " ", h("span.muted", null, `${fmtNum(rows.length)} CronJobs, most CPU first`)),
+    rows.length
+      ? h("div.table-wrap", null, h("table.resources", null,
+          h("thead", null, h("tr", null, h("th", null, "CronJob"), h("th", null, "Namespace"), clusters ? h("th", null, "Cluster") : null,
+            ...cols.map((c) => h("th.num", { "data-col": c.id, title: c.unit ? `${c.title} (${c.unit})` : c.title }, c.title)))),
+          h("tbody", null, ...rows.map((r) =>
+            h("tr", { class: r.oom_risk ? "risk" : undefined, "data-cronjob": `${r.cluster}/${r.namespace}/${r.cronjob}`, "data-oom-risk": String(r.oom_risk) },
+              h("td.name", null, r.cronjob ? cronJobLink(r.cluster, r.namespace, r.cronjob, s) : h("span.muted", null, "(no CronJob)"),
+                r.oom_risk ? h("span.badge.bad.oom", { title: `Peak memory ${fmtValue(r.cells.memory_peak_pct ?? null, "%")} of its limit` }, "OOM risk") : null),
+              h("td", null, r.namespace),
+              clusters ? h("td", null, r.cluster) : null,
+              ...cols.map((c) => {
+                const v = r.cells[c.id] ?? null;
+                return h("td.num", { "data-col": c.id, "data-value": v === null ? "null" : String(v),
+                  class: c.id === "memory_peak_pct" && v !== null && v > 90 ? "hot" : undefined }, fmtValue(v, c.unit));
+              }),
+            )))))
+      : h("p.empty", { "data-state": "no-data" }, "No resource usage in this range."),
   );
 }
 
@@ -176,9 +285,9 @@ function widget(dash: string, w: Widget, prev: Widget | undefined, s: State, aft
     case "events":
       return eventsPanel(dash, w, s);
     case "table":
-      return genericTable(w);
+      return w.table ? resourcesTable(w, s) : genericTable(w);
     case "timeseries":
-      return seriesPanel(dash, w, s, after);
+      return w.series_info || w.unit ? usagePanel(w, s, after) : seriesPanel(dash, w, s, after);
   }
 }
 

@@ -1,6 +1,7 @@
 // The drill-down pages: the items behind a number, a CronJob, a run, a pod.
-import { get, seg, type CronJobDetail, type Items, type PodDetail, type RunDetail, type KEvent } from "./api";
-import { bar } from "./dashboard";
+import { get, seg, type CronJobDetail, type Dashboard, type Items, type PodDetail, type RunDetail, type KEvent, type TableRow, type Widget } from "./api";
+import { bar, oomBadge } from "./dashboard";
+import { fmtValue } from "./units";
 import { h } from "./dom";
 import { apiParams, fmtDuration, fmtNum, rangeLabel, rangeParams, search, type State } from "./state";
 import {
@@ -38,15 +39,61 @@ export async function itemsPage(dash: string, widget: string, series: string, s:
   );
 }
 
+// Resources is a CronJob's row of cronjob_resources, or why there is none.
+type Resources = { widget: Widget; row?: TableRow } | { error: string };
+
+// cronJobResources reads the CronJob's row of the Engineering dashboard's
+// cronjob_resources over s's range; a failure is the panel's to show.
+async function cronJobResources(cluster: string, namespace: string, name: string, s: State): Promise<Resources> {
+  const q = rangeParams(s);
+  q.set("cluster", cluster);
+  q.set("namespace", namespace);
+  q.set("cronjob", name);
+  try {
+    const d = await get<Dashboard>("/api/v1/dashboards/engineering", q);
+    const widget = d.sections.flatMap((sec) => sec.widgets).find((w) => w.id === "cronjob_resources");
+    if (!widget) return { error: "The Engineering dashboard has no cronjob_resources widget." };
+    const row = widget.table?.rows.find((r) => r.cluster === cluster && r.namespace === namespace && r.cronjob === name);
+    return { widget, row };
+  } catch (err) {
+    return { error: "Could not load resource usage: " + String((err as Error).message ?? err) };
+  }
+}
+
+function resourcesPanel(res: Resources): HTMLElement {
+  const body = (): (HTMLElement | null)[] => {
+    if ("error" in res) return [h("p.error", { "data-state": "error" }, res.error)];
+    const w = res.widget;
+    if (!w.available)
+      return [w.reason ? h("p.unavailable", { "data-state": "unavailable" }, w.reason) : empty("Resource usage is not available.")];
+    if (!res.row) return [h("p.empty", { "data-state": "no-data" }, "No resource usage recorded for this CronJob in this range.")];
+    const row = res.row;
+    return [
+      h("div.cards.resources-cards", null, ...(w.table?.columns ?? []).map((c) => {
+        const v = row.cells[c.id] ?? null;
+        return h("div.card", { "data-col": c.id, title: c.unit ? `${c.title} (${c.unit})` : c.title },
+          h("div.card-title", null, c.title),
+          h("div.card-value", { "data-value": v === null ? "null" : String(v), class: c.id === "memory_peak_pct" && v !== null && v > 90 ? "hot" : undefined },
+            fmtValue(v, c.unit)));
+      })),
+    ];
+  };
+  return h("section.panel", { "data-panel": "resources" }, h("h2", null, "Resources"), ...body());
+}
+
 export async function cronJobPage(cluster: string, namespace: string, name: string, s: State): Promise<HTMLElement> {
-  const c = await get<CronJobDetail>(`/api/v1/cronjobs/${seg(cluster)}/${seg(namespace)}/${seg(name)}`, rangeParams(s));
+  const [c, res] = await Promise.all([
+    get<CronJobDetail>(`/api/v1/cronjobs/${seg(cluster)}/${seg(namespace)}/${seg(name)}`, rangeParams(s)),
+    cronJobResources(cluster, namespace, name, s),
+  ]);
   const maxReason = Math.max(1, ...c.failure_reasons.map((r) => r.count));
   const filtered = { ...s, cluster, namespace, cronjob: name };
   return h(
     "div.page",
     { "data-page": "cronjob" },
     crumbs(dashLink("engineering", s), "CronJob " + name),
-    h("h1", null, name, h("span.sub", null, `CronJob in ${namespace} · cluster ${cluster} · ${rangeLabel(s)}`)),
+    h("h1", null, name, "row" in res && res.row ? oomBadge(res.row) : null,
+      h("span.sub", null, `CronJob in ${namespace} · cluster ${cluster} · ${rangeLabel(s)}`)),
     h(
       "div.cards",
       null,
@@ -56,6 +103,7 @@ export async function cronJobPage(cluster: string, namespace: string, name: stri
       stat("Success rate (runs)", fmtNum(c.success_rate, "%")),
     ),
     h("p.note", null, h("a", { href: "/engineering" + search(filtered) }, "Open the dashboards filtered to this CronJob")),
+    resourcesPanel(res),
     panel(
       "Failures by reason",
       c.failure_reasons.length
