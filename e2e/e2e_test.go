@@ -30,6 +30,7 @@ import (
 	"k8s.io/utils/ptr"
 	_ "modernc.org/sqlite"
 
+	"github.com/batchlens/batchlens/e2e/kubelet"
 	"github.com/batchlens/batchlens/e2e/plane"
 	"github.com/batchlens/batchlens/e2e/scenario"
 )
@@ -103,6 +104,26 @@ func TestEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// kwok's nodes serve no kubelet stats: e2e/kubelet serves them, from the scenario's usage
+	// profile, where the API server's node proxy looks for each node's kubelet.
+	kubelets, err := kubelet.Start(ctx, p.Admin, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := kubelets.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	nodes, err := p.Admin.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes.Items {
+		if err := kubelets.Serve(ctx, n.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ph.done("start the control plane")
 
 	// Least privilege: the cluster-wide instances run as the ServiceAccount of deploy/rbac.yaml,
@@ -129,9 +150,10 @@ func TestEndToEnd(t *testing.T) {
 	clusterKube := kubeconfigFor(ctx, t, p, "batchlens")
 	scopedKube := kubeconfigFor(ctx, t, p, "batchlens-scoped")
 
-	ref := newInstance(t, work, "reference", batchlens, clusterKube)
-	killed := newInstance(t, work, "killed", batchlens, clusterKube)
-	ns := newInstance(t, work, "namespaced", batchlens, scopedKube, "--namespace", scoped[0], "--namespace", scoped[1])
+	interval := "--sample-interval=" + sampleInterval.String()
+	ref := newInstance(t, work, "reference", batchlens, clusterKube, interval)
+	killed := newInstance(t, work, "killed", batchlens, clusterKube, interval)
+	ns := newInstance(t, work, "namespaced", batchlens, scopedKube, interval, "--namespace", scoped[0], "--namespace", scoped[1])
 	for _, b := range []*instance{ref, killed, ns} {
 		if err := b.start(ctx); err != nil {
 			t.Fatal(err)
@@ -155,6 +177,12 @@ func TestEndToEnd(t *testing.T) {
 	if err := sc.StartCronJobs(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The usage runs start with the scenario and are over before the API server restarts.
+	usageFrom := time.Now().UTC()
+	usageJobs, err := sc.StartUsage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	jobsDone := make(chan error, 1)
 	go func() { jobsDone <- sc.CreateJobs(ctx, jobs, every) }()
 	begin := time.Now()
@@ -172,6 +200,12 @@ func TestEndToEnd(t *testing.T) {
 	}
 	log.Info("batchlens restarted on its database")
 	if err := p.AddNode(ctx, "kwok-late-0", map[string]string{scenario.PoolLabel: "late"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kubelets.Serve(ctx, "kwok-late-0"); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.WaitJobs(ctx, usageJobs, 2*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	at(0.65)
@@ -233,6 +267,20 @@ func TestEndToEnd(t *testing.T) {
 		w := eng["cpu_by_cronjob"]
 		if refused := b == ns; w.Available == refused || refused != strings.Contains(w.Reason, "nodes/proxy") {
 			t.Errorf("%s: cpu_by_cronjob available %v, reason %q", b.name, w.Available, w.Reason)
+		}
+	}
+	// Resource usage through the node proxy equals what the kubelets were fed.
+	usageTo := time.Now().UTC().Truncate(time.Minute).Add(time.Minute)
+	for _, c := range sc.UsageCronJobs() {
+		var diffs []string
+		for range 10 { // the last samples may still be on their way to the store
+			if diffs = compareUsage(ctx, ref, c, usageFrom.Truncate(time.Minute), usageTo); len(diffs) == 0 {
+				break
+			}
+			time.Sleep(time.Second)
+		}
+		for _, d := range diffs {
+			t.Errorf("reference, %s/%s: %s", c.Namespace, c.Name, d)
 		}
 	}
 	ph.done("compare widgets with the ground truth")
