@@ -272,13 +272,18 @@ func TestEndToEnd(t *testing.T) {
 	// Resource usage through the node proxy equals what the kubelets were fed.
 	usageTo := time.Now().UTC().Truncate(time.Minute).Add(time.Minute)
 	for _, c := range sc.UsageCronJobs() {
-		var diffs []string
+		var (
+			diffs, bounded []string
+			checked        int
+		)
 		for range 10 { // the last samples may still be on their way to the store
-			if diffs = compareUsage(ctx, ref, c, usageFrom.Truncate(time.Minute), usageTo); len(diffs) == 0 {
+			if diffs, bounded, checked = compareUsage(ctx, ref, c, usageFrom.Truncate(time.Minute), usageTo); len(diffs) == 0 {
 				break
 			}
 			time.Sleep(time.Second)
 		}
+		t.Logf("resource usage of %s/%s: %d figures compared with what its kubelets were fed; those bounded by the sampling:\n  %s",
+			c.Namespace, c.Name, checked, strings.Join(bounded, "\n  "))
 		for _, d := range diffs {
 			t.Errorf("reference, %s/%s: %s", c.Namespace, c.Name, d)
 		}

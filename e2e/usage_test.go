@@ -29,25 +29,27 @@ const sampleInterval = 2 * time.Second
 // ends it up to a moment late, while the last sample falls at most one interval before the
 // end. So a pod's sampled time is within [WorkRun - interval - 1 s, WorkRun + 2 s], where the
 // 1 s of kwok's reaction on either side is margin.
-func compareUsage(ctx context.Context, b *instance, c scenario.UsageCronJob, from, to time.Time) []string {
+func compareUsage(ctx context.Context, b *instance, c scenario.UsageCronJob, from, to time.Time) (diffs, bounded []string, checked int) {
 	q := url.Values{"from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)},
 		"namespace": {c.Namespace}, "cronjob": {c.Name}}
 	w, err := b.dashboard(ctx, "engineering", q, false)
 	if err != nil {
-		return []string{err.Error()}
+		return []string{err.Error()}, nil, 0
 	}
 	u, runs := c.Usage(), float64(c.Runs)
 	tot := u.Totals()
 	cpuReq, cpuLim, memReq, memLim, storageLim := scenario.Resources()
 	secs := to.Sub(from).Seconds()
 	lo, hi := (scenario.WorkRun - sampleInterval - time.Second).Seconds(), (scenario.WorkRun + 2*time.Second).Seconds()
-	var diffs []string
 	exact := func(what string, got *float64, want float64) {
+		checked++
 		if got == nil || math.Abs(*got-want) > 1e-9*math.Max(1, math.Abs(want)) {
 			diffs = append(diffs, fmt.Sprintf("%s = %v, fed %v", what, deref(got), want))
 		}
 	}
 	within := func(what string, got *float64, min, max float64) {
+		checked++
+		bounded = append(bounded, fmt.Sprintf("%s = %.4g in [%.4g, %.4g]", what, deref(got), min, max))
 		if got == nil || *got < min*(1-1e-9) || *got > max*(1+1e-9) {
 			diffs = append(diffs, fmt.Sprintf("%s = %v, fed [%v, %v]", what, deref(got), min, max))
 		}
@@ -70,7 +72,7 @@ func compareUsage(ctx context.Context, b *instance, c scenario.UsageCronJob, fro
 		}
 	}
 	if row == nil {
-		return append(diffs, "no cronjob_resources row")
+		return append(diffs, "no cronjob_resources row"), bounded, checked
 	}
 	cell := func(id string) *float64 { return row.Cells[id] }
 	exact("cronjob_resources cpu_core_seconds", cell("cpu_core_seconds"), coreSeconds)
@@ -185,7 +187,7 @@ func compareUsage(ctx context.Context, b *instance, c scenario.UsageCronJob, fro
 			}
 		}
 	}
-	return diffs
+	return diffs, bounded, checked
 }
 
 func deref(p *float64) float64 {

@@ -95,7 +95,10 @@ func (k *Kubelets) Serve(ctx context.Context, node string) error {
 	k.servers = append(k.servers, srv)
 	k.mu.Unlock()
 	port := l.Addr().(*net.TCPAddr).Port
-	patch := fmt.Sprintf(`{"status":{"addresses":[{"type":"InternalIP","address":%q}],"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}}}}`, addr, port)
+	// Its ephemeral storage too, which kwok's nodes do not report: pods that set a limit of it
+	// fit nowhere without.
+	patch := fmt.Sprintf(`{"status":{"addresses":[{"type":"InternalIP","address":%q}],"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}},`+
+		`"capacity":{"ephemeral-storage":"1Ti"},"allocatable":{"ephemeral-storage":"1Ti"}}}`, addr, port)
 	if _, err := k.client.CoreV1().Nodes().Patch(ctx, node, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{}, "status"); err != nil {
 		return fmt.Errorf("point node %s at its kubelet: %w", node, err)
 	}
