@@ -263,13 +263,15 @@ func TestEndToEnd(t *testing.T) {
 	// Resource usage: without get on nodes/proxy the widgets say why they
 	// are unavailable, and everything else above still matched.
 	for _, b := range []*instance{ref, ns} {
-		eng, err := b.widgets(ctx, "engineering", url.Values{"last": {"1h"}})
+		eng, err := b.dashboard(ctx, "engineering", url.Values{"last": {"1h"}}, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := eng["cpu_by_cronjob"]
-		if refused := b == ns; w.Available == refused || refused != strings.Contains(w.Reason, "nodes/proxy") {
-			t.Errorf("%s: cpu_by_cronjob available %v, reason %q", b.name, w.Available, w.Reason)
+		for _, id := range usageWidgets {
+			w, ok := eng[id]
+			if refused := b == ns; !ok || w.Available == refused || refused != strings.Contains(w.Reason, "nodes/proxy") {
+				t.Errorf("%s: %s present %v, available %v, reason %q", b.name, id, ok, w.Available, w.Reason)
+			}
 		}
 	}
 	// Resource usage through the node proxy equals what the kubelets were fed.

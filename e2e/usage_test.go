@@ -15,6 +15,11 @@ import (
 // sampleInterval is the instances' --sample-interval.
 const sampleInterval = 2 * time.Second
 
+// usageWidgets are the engineering dashboard's resource usage widgets (docs/widgets.md).
+var usageWidgets = []string{"cronjob_resources", "cpu_by_cronjob", "memory_by_cronjob", "disk_by_cronjob",
+	"network_by_cronjob", "network_errors_by_cronjob", "cpu_by_pod", "memory_by_pod", "ephemeral_storage_by_pod",
+	"network_by_pod", "network_errors_by_pod"}
+
 // compareUsage returns how the reference's resource widgets for a usage CronJob, over
 // [from, to) (whole minutes holding all its runs), differ from what its pods' kubelets
 // reported (scenario.Usage).
