@@ -116,8 +116,15 @@ func (b *instance) logs() string {
 	return string(data)
 }
 
-// widgets fetches a dashboard and returns its widgets by id.
+// widgets fetches a dashboard and returns its widgets by id: for engineering, those of its
+// overview section.
 func (b *instance) widgets(ctx context.Context, id string, q url.Values) (map[string]widget, error) {
+	return b.dashboard(ctx, id, q, id == "engineering")
+}
+
+// dashboard fetches a dashboard and returns its widgets (of the overview section only, when
+// overview) by id.
+func (b *instance) dashboard(ctx context.Context, id string, q url.Values, overview bool) (map[string]widget, error) {
 	u := "http://" + b.addr + "/api/v1/dashboards/" + id + "?" + q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
@@ -142,7 +149,7 @@ func (b *instance) widgets(ctx context.Context, id string, q url.Values) (map[st
 	}
 	out := map[string]widget{}
 	for _, s := range d.Sections {
-		if id == "engineering" && s.ID != "overview" {
+		if overview && s.ID != "overview" {
 			continue
 		}
 		for _, w := range s.Widgets {
@@ -165,7 +172,24 @@ type widget struct {
 		CronJob   string `json:"cronjob"`
 		Value     int64  `json:"value"`
 	} `json:"rows"`
-	Total *int64 `json:"total"`
+	Total  *int64 `json:"total"`
+	Series []struct {
+		Name   string        `json:"name"`
+		Points [][2]*float64 `json:"points"`
+	} `json:"series"`
+	SeriesInfo []struct {
+		Name    string   `json:"name"`
+		Request *float64 `json:"request"`
+		Limit   *float64 `json:"limit"`
+	} `json:"series_info"`
+	Table *struct {
+		Rows []struct {
+			Namespace string              `json:"namespace"`
+			CronJob   string              `json:"cronjob"`
+			Cells     map[string]*float64 `json:"cells"`
+			OOMRisk   bool                `json:"oom_risk"`
+		} `json:"rows"`
+	} `json:"table"`
 }
 
 // usageRefused starts the warning batchlens logs once when it may not read the kubelets' stats.

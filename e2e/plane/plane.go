@@ -120,6 +120,9 @@ func Start(ctx context.Context, opt Options) (_ *Plane, err error) {
 		"--disable-admission-plugins=ServiceAccount",
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
+		// kwok's nodes have no resolvable hostname: the node proxy goes to their InternalIP,
+		// where e2e/kubelet serves their stats.
+		"--kubelet-preferred-address-types=InternalIP",
 	}
 	if err := p.startAPIServer(ctx); err != nil {
 		return nil, err

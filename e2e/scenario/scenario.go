@@ -81,7 +81,7 @@ func (t *Tally) Add(o Tally) {
 func Expect(o Outcome) Tally {
 	t := Tally{Runs: 1}
 	switch o {
-	case Success, ImagePull, Late:
+	case Success, ImagePull, Late, Work:
 		t.RunsSucceeded, t.PodsSucceeded = 1, 1
 	case OOM:
 		t.RunsFailed, t.PodsFailed, t.PodsOOM = 1, 1, 1

@@ -73,3 +73,29 @@ func TestExpectCoversOutcomes(t *testing.T) {
 		}
 	}
 }
+
+func TestUsageAt(t *testing.T) {
+	u := Usage{Idle: 4 * time.Second, Work: 10 * time.Second, NanoCores: 750_000_000, Memory: 100, Storage: 7,
+		Rx: 1000, Tx: 200, RxErrors: 3, TxErrors: 1, Read: 80, Write: 20}
+	gauges := Stats{Memory: 100, Storage: 7}
+	tests := []struct {
+		at   time.Duration
+		want Stats
+	}{
+		{0, gauges},
+		{4*time.Second - time.Millisecond, gauges}, // still loading: counters flat at zero
+		{4 * time.Second, Stats{NanoCores: 750_000_000, Memory: 100, Storage: 7}},
+		{9 * time.Second, Stats{NanoCores: 750_000_000, CPUNanos: 3_750_000_000, Memory: 100, Storage: 7,
+			Rx: 500, Tx: 100, RxErrors: 1, Read: 40, Write: 10}},
+		{14 * time.Second, Stats{CPUNanos: 7_500_000_000, Memory: 100, Storage: 7, Rx: 1000, Tx: 200, RxErrors: 3, TxErrors: 1, Read: 80, Write: 20}},
+		{time.Hour, Stats{CPUNanos: 7_500_000_000, Memory: 100, Storage: 7, Rx: 1000, Tx: 200, RxErrors: 3, TxErrors: 1, Read: 80, Write: 20}},
+	}
+	for _, tt := range tests {
+		if diff := cmp.Diff(tt.want, u.At(tt.at)); diff != "" {
+			t.Errorf("At(%s) (-want +got):\n%s", tt.at, diff)
+		}
+	}
+	if diff := cmp.Diff(u.At(time.Hour), u.Totals()); diff != "" {
+		t.Errorf("Totals differ from the stats at the end (-end +totals):\n%s", diff)
+	}
+}
