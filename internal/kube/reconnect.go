@@ -10,15 +10,19 @@ import (
 )
 
 // Reconnect delays: the first retry after 100 ms, doubling to at most 1 s.
+// A refusal (401, 403) is retried for at most refusalGrace: a starting API
+// server refuses everyone until its RBAC caches sync (about a second), while
+// a refusal that lasts is missing rights and goes to client-go, which logs it.
 const (
 	reconnectFirst = 100 * time.Millisecond
 	reconnectMax   = time.Second
+	refusalGrace   = 10 * time.Second
 )
 
 // reconnect calls f until it succeeds, fails with an error that is not
 // transient, or ctx ends. Transient errors are the ones of an API server
 // that is restarting or briefly overloaded: refused or reset connections,
-// 429, 503 and timeouts.
+// 429, 503 and timeouts, and for refusalGrace a refusal.
 //
 // client-go's reflector would back off on these exponentially, up to 30 s
 // with jitter, and then relist: for a controller that is only late, for a
@@ -29,10 +33,15 @@ const (
 // as the API server answers.
 func reconnect[T any](ctx context.Context, log *slog.Logger, what string, f func() (T, error)) (T, error) {
 	delay := reconnectFirst
-	var failingSince time.Time
+	var failingSince, refusedSince time.Time
 	for {
 		v, err := f()
-		if err == nil || !transient(err) || ctx.Err() != nil {
+		refused := apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err)
+		if refused && refusedSince.IsZero() {
+			refusedSince = time.Now()
+		}
+		retry := transient(err) || refused && time.Since(refusedSince) < refusalGrace
+		if err == nil || !retry || ctx.Err() != nil {
 			if err == nil && !failingSince.IsZero() {
 				log.Info("API server reachable again", "call", what, "after", time.Since(failingSince).Round(time.Millisecond))
 			}

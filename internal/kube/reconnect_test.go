@@ -27,7 +27,7 @@ func TestReconnect(t *testing.T) {
 		{"refused while the API server restarts", []error{refused, refused, refused}, 4, nil},
 		{"initialising watch cache (429) and 503", []error{apierrors.NewTooManyRequests("storage is (re)initializing", 1),
 			apierrors.NewServiceUnavailable("down")}, 3, nil},
-		{"forbidden is not retried", []error{forbidden}, 1, forbidden},
+		{"a starting API server refuses for a moment", []error{forbidden, forbidden}, 3, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -44,6 +44,17 @@ func TestReconnect(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a lasting refusal goes to client-go", func(t *testing.T) {
+		calls := 0
+		start := time.Now()
+		_, err := reconnect(context.Background(), slog.New(slog.DiscardHandler), "list pods", func() (int, error) {
+			calls++
+			return 0, forbidden
+		})
+		if !apierrors.IsForbidden(err) || time.Since(start) < refusalGrace {
+			t.Errorf("after %d calls in %s: %v; want the refusal back after %s", calls, time.Since(start), err, refusalGrace)
+		}
+	})
 	t.Run("gives up when the context ends", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 		defer cancel()
