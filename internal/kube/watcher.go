@@ -68,61 +68,43 @@ func New(client kubernetes.Interface, sink Sink, log *slog.Logger, opts Options)
 	}
 	// Events carry no workload labels, so only CronJobs, Jobs and Pods take
 	// the label selector.
-	workload := func(o *metav1.ListOptions) { o.LabelSelector = opts.LabelSelector }
 	for _, ns := range namespaces {
 		batch, core := client.BatchV1(), client.CoreV1()
-		jobs := w.informer(&batchv1.Job{}, workload,
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return batch.Jobs(ns).List(ctx, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return batch.Jobs(ns).Watch(ctx, o)
-			})
+		jobs := informer(w, &batchv1.Job{}, opts.LabelSelector, batch.Jobs(ns))
 		w.jobs = append(w.jobs, batchlisters.NewJobLister(jobs.GetIndexer()))
-		w.informer(&batchv1.CronJob{}, workload,
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return batch.CronJobs(ns).List(ctx, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return batch.CronJobs(ns).Watch(ctx, o)
-			})
-		pods := w.informer(&corev1.Pod{}, workload,
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return core.Pods(ns).List(ctx, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return core.Pods(ns).Watch(ctx, o)
-			})
+		informer(w, &batchv1.CronJob{}, opts.LabelSelector, batch.CronJobs(ns))
+		pods := informer(w, &corev1.Pod{}, opts.LabelSelector, core.Pods(ns))
 		w.pods = append(w.pods, corelisters.NewPodLister(pods.GetIndexer()))
-		w.informer(&corev1.Event{}, nil,
-			func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-				return core.Events(ns).List(ctx, o)
-			},
-			func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-				return core.Events(ns).Watch(ctx, o)
-			})
+		informer(w, &corev1.Event{}, "", core.Events(ns))
 	}
 	return w
 }
 
-// informer builds one informer whose list and watch calls ride out an
-// unreachable or restarting API server (see reconnect).
-func (w *Watcher) informer(obj runtime.Object, tweak func(*metav1.ListOptions),
-	list func(context.Context, metav1.ListOptions) (runtime.Object, error),
-	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.SharedIndexInformer {
+// listWatcher is the List and Watch of a typed client (client.CoreV1().Pods(ns), …).
+type listWatcher[L runtime.Object] interface {
+	// List lists the objects, as the typed client does.
+	List(ctx context.Context, opts metav1.ListOptions) (L, error)
+	// Watch watches the objects, as the typed client does.
+	Watch(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error)
+}
+
+// informer builds one informer over c, with selector as label selector
+// when not empty, whose list and watch calls ride out an unreachable or
+// restarting API server (see reconnect).
+func informer[L runtime.Object](w *Watcher, obj runtime.Object, selector string, c listWatcher[L]) cache.SharedIndexInformer {
 	what := fmt.Sprintf("%T", obj)
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			if tweak != nil && w.opts.LabelSelector != "" {
-				tweak(&o)
+			if selector != "" {
+				o.LabelSelector = selector
 			}
-			return reconnect(ctx, w.log, "list "+what, func() (runtime.Object, error) { return list(ctx, o) })
+			return reconnect(ctx, w.log, "list "+what, func() (runtime.Object, error) { return c.List(ctx, o) })
 		},
 		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
-			if tweak != nil && w.opts.LabelSelector != "" {
-				tweak(&o)
+			if selector != "" {
+				o.LabelSelector = selector
 			}
-			return reconnect(ctx, w.log, "watch "+what, func() (watch.Interface, error) { return watchFn(ctx, o) })
+			return reconnect(ctx, w.log, "watch "+what, func() (watch.Interface, error) { return c.Watch(ctx, o) })
 		},
 	}
 	// Like client-go's generated informers: a client that cannot stream
