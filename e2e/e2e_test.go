@@ -187,7 +187,7 @@ func TestEndToEnd(t *testing.T) {
 	go func() { jobsDone <- sc.CreateJobs(ctx, jobs, every) }()
 	begin := time.Now()
 	at := func(fraction float64) {
-		if err := sleepCtx(ctx, time.Until(begin.Add(time.Duration(fraction*float64(span))))); err != nil {
+		if err := scenario.Sleep(ctx, time.Until(begin.Add(time.Duration(fraction*float64(span))))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -209,7 +209,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	at(0.65)
-	if err := sleepCtx(ctx, clearOfCronJobRuns(time.Now())); err != nil {
+	if err := scenario.Sleep(ctx, clearOfCronJobRuns(time.Now())); err != nil {
 		t.Fatal(err)
 	}
 	restartedAt := time.Now().UTC()
@@ -611,16 +611,4 @@ func clearOfCronJobRuns(now time.Time) time.Duration {
 		return time.Minute - sec + 12*time.Second
 	}
 	return 0
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-time.After(d):
-		return nil
-	}
 }

@@ -218,7 +218,7 @@ func (s *Scenario) StartCronJobs(ctx context.Context) error {
 // run of the minute that began), suspends every CronJob, and adds their runs to the truth: one
 // for every minute boundary after the CronJob's creation up to now.
 func (s *Scenario) SuspendCronJobs(ctx context.Context) error {
-	if err := sleep(ctx, untilMidMinute(time.Now())); err != nil {
+	if err := Sleep(ctx, untilMidMinute(time.Now())); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -285,7 +285,7 @@ func (s *Scenario) CreateJobs(ctx context.Context, n int, interval time.Duration
 		}
 		s.truth.add(Key{ns, ""}, o, 1)
 		s.jobs++
-		if err := sleep(ctx, interval); err != nil {
+		if err := Sleep(ctx, interval); err != nil {
 			return err
 		}
 	}
@@ -367,7 +367,7 @@ func (s *Scenario) Settle(ctx context.Context, timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("scenario not settled after %s: %s", timeout, busy)
 		}
-		if err := sleep(ctx, time.Second); err != nil {
+		if err := Sleep(ctx, time.Second); err != nil {
 			return err
 		}
 	}
@@ -436,7 +436,11 @@ func finished(j *batchv1.Job) bool {
 	return false
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d (nothing when d ≤ 0), or until ctx ends.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
 	select {
 	case <-ctx.Done():
 		return ctx.Err()

@@ -175,7 +175,7 @@ func (s *Scenario) WaitJobs(ctx context.Context, jobs map[string][]string, timeo
 				if time.Now().After(deadline) {
 					return fmt.Errorf("job %s/%s not finished after %s", ns, name, timeout)
 				}
-				if err := sleep(ctx, time.Second); err != nil {
+				if err := Sleep(ctx, time.Second); err != nil {
 					return err
 				}
 			}
